@@ -1,0 +1,1 @@
+"""docgraph: a document management system served as a GraphQL API."""

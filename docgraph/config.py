@@ -1,0 +1,65 @@
+"""Settings: one object, read from the environment (prefix DOCGRAPH_) or `.env`."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DOCGRAPH_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    # The plain DATABASE_URL is honoured too (docker, PaaS conventions).
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DOCGRAPH_DATABASE_URL", "DATABASE_URL")
+    )
+    data_dir: Path = Path("./.docgraph")
+    storage: Literal["filesystem", "s3"] = "filesystem"
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "docgraph"
+    s3_region: str = "us-east-1"
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    secret_key: str | None = None
+    access_token_ttl: int = 900
+    refresh_token_ttl: int = 30 * 24 * 3600
+    allow_introspection: bool = True
+    graphiql: bool = True
+    cors_origins: list[str] = []
+    bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+    # Failed logins allowed per window, per account and per client address.
+    login_max_failures: int = 5
+    login_failure_window: int = 900
+    db_pool_size: int = 10
+    max_request_bytes: int = 1_000_000
+    log_level: str = "INFO"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    def resolved_secret_key(self) -> str:
+        """The signing key: configured, or generated once and kept in the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Queries, mutations and subscriptions per domain: parse input, call services, shape output."""

@@ -1,0 +1,1 @@
+"""Strawberry types, inputs, payloads and enums per domain; root.py builds the Schema."""

@@ -1,0 +1,1 @@
+"""Domain rules, one module per domain. Each use case owns its one transaction."""
