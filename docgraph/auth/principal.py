@@ -48,7 +48,7 @@ _PRINCIPAL_SQL = text("""
         ON m.user_id = u.id AND m.organization_id = :org AND m.left_at IS NULL
     LEFT JOIN organization o ON o.id = m.organization_id
     WHERE u.id = :user AND u.is_active AND u.deleted_at IS NULL
-      AND (:org IS NULL OR u.is_super_admin
+      AND (CAST(:org AS uuid) IS NULL OR u.is_super_admin
            OR (m.id IS NOT NULL AND o.deleted_at IS NULL AND o.status = 'ACTIVE'))
       AND NOT EXISTS (
           SELECT 1 FROM refresh_token r WHERE r.family_id = :sid AND r.revoked_at IS NOT NULL)

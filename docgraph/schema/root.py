@@ -12,7 +12,10 @@ from strawberry.tools import merge_types
 from .errors import ErrorShaping
 
 # Each module of docgraph.resolvers may define Query, Mutation and Subscription classes.
-DOMAINS = ("auth", "tenancy", "folders", "sharing", "nodes")
+DOMAINS = (
+    "auth", "tenancy", "folders", "sharing", "nodes", "documents", "uploads", "search",
+    "approvals", "notifications", "audit",
+)
 
 
 def _parts(kind: str) -> tuple[type, ...]:

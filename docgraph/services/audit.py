@@ -16,7 +16,7 @@ from ..models import AuditLog
 from ..models.base import utcnow
 
 # Every chain is serialized by a transaction-scoped advisory lock on its organization.
-_LOCK_SQL = text("SELECT pg_advisory_xact_lock(hashtextextended(coalesce(CAST(:org AS text), 'global'), 7))")
+_LOCK_SQL = text("SELECT pg_advisory_xact_lock(hashtextextended(coalesce(CAST(CAST(:org AS uuid) AS text), 'global'), 7))")
 _LAST_SQL = text("""
     SELECT chain_seq, row_hash FROM audit_log
     WHERE organization_id IS NOT DISTINCT FROM :org

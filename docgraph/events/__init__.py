@@ -1,0 +1,1 @@
+"""Outbox worker and the LISTEN/NOTIFY broker for live events."""
