@@ -35,6 +35,10 @@ def _error_response(status: int, code: str, message: str) -> JSONResponse:
                         status_code=status)
 
 
+def _is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").startswith("multipart/")
+
+
 class GraphQLApp(GraphQL):
     """Strawberry's ASGI view with docgraph's context, authentication and request guards."""
 
@@ -50,17 +54,46 @@ class GraphQLApp(GraphQL):
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
-            refusal = self._refuse(Request(scope))
+            request = Request(scope)
+            refusal = self._refuse(request)
+            if refusal is None and request.method == "POST" and not _is_multipart(request):
+                receive, refusal = await self._buffer_limited(receive)
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
 
+    async def _buffer_limited(self, receive):
+        """Read a JSON body up to the limit, whatever Content-Length claims (or chunked)."""
+        limit = self.services.settings.max_request_bytes
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return receive, _error_response(413, "PAYLOAD_TOO_LARGE", "Request body too large")
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return replay, None
+
     def _refuse(self, request: Request) -> Response | None:
         """CSRF guard and body limit, before anything is parsed."""
         headers = request.headers
         is_query_get = request.method == "GET" and "query" in request.query_params
-        is_multipart = headers.get("content-type", "").startswith("multipart/")
+        is_multipart = _is_multipart(request)
         if (is_query_get or is_multipart) and not any(h in headers for h in PREFLIGHT_HEADERS):
             return _error_response(400, "BAD_USER_INPUT",
                                    "GET and multipart requests need an x-graphql-preflight header")

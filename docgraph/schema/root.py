@@ -9,6 +9,7 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from .cost import QueryCost
 from .errors import ErrorShaping
 
 # Each module of docgraph.resolvers may define Query, Mutation and Subscription classes.
@@ -46,6 +47,7 @@ def build_schema(*, allow_introspection: bool = True) -> strawberry.Schema:
     subscriptions = _parts("Subscription")
     extensions = [
         ErrorShaping,
+        QueryCost,
         lambda: QueryDepthLimiter(max_depth=12),
         lambda: MaxAliasesLimiter(max_alias_count=30),
         lambda: MaxTokensLimiter(max_token_count=5000),

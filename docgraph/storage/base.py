@@ -167,6 +167,14 @@ def validate_part_number(part_number: int) -> int:
     return part_number
 
 
+def validate_parts(parts: list[tuple[int, str]]) -> list[int]:
+    """Part numbers of a completion request: each once, ascending (as S3 demands)."""
+    numbers = [number for number, _ in parts]
+    if not numbers or numbers != sorted(set(numbers)):
+        raise StorageError("parts must be listed once each, in ascending order")
+    return numbers
+
+
 def check_range(start: int, end: int | None) -> None:
     if start < 0 or (end is not None and end < start):
         raise ValueError(f"invalid byte range {start}-{end}")

@@ -2,18 +2,20 @@
 
 File layout::
 
-    MAGIC (4) | nonce prefix (8, random per file) | segment 0 | segment 1 | ... | final segment
+    MAGIC (4) | salt (16, random per file) | segment 0 | segment 1 | ... | final segment
 
-Every segment holds SEGMENT_SIZE plaintext bytes (the final one 0..SEGMENT_SIZE) and is sealed on
-its own with nonce = prefix || counter (4 bytes, big endian), so a range read decrypts only the
-segments it touches. The associated data marks the final segment: cutting a file at a segment
-border leaves a last segment that was sealed as "not final", which fails authentication, and an
-empty plaintext still has one (empty) final segment. Reordering segments changes their nonces and
-fails too. A random 64-bit prefix keeps nonce reuse negligible for billions of files per key.
+Each file is sealed with its own key, HKDF(master key, salt), so nonces never repeat across files
+however many there are (a random 96-bit nonce per file under one key would start colliding
+after a few billion files). Every segment holds SEGMENT_SIZE plaintext bytes (the final one
+0..SEGMENT_SIZE) and is sealed on its own with the segment counter as nonce, so a range read
+decrypts only the segments it touches. The associated data marks the final segment: cutting a
+file at a segment border leaves a last segment that was sealed as "not final", which fails
+authentication, and an empty plaintext still has one (empty) final segment. Reordered segments
+fail too, since their counters no longer match.
 
-Not covered: a file swapped whole for another file sealed with the same key (the key name
-is not bound in, because staging files are renamed into place). Callers that care compare the
-SHA-256 in the key with the content.
+Not covered: a file swapped whole for another file sealed with the same master key (the key
+name is not bound in, because staging files are renamed into place). Callers that care compare
+the SHA-256 in the key with the content.
 """
 
 from __future__ import annotations
@@ -24,16 +26,17 @@ from typing import BinaryIO
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .base import ObjectCorrupted
 
 MAGIC = b"DGE1"
-PREFIX_SIZE = 8
-HEADER_SIZE = len(MAGIC) + PREFIX_SIZE
+SALT_SIZE = 16
+HEADER_SIZE = len(MAGIC) + SALT_SIZE
 SEGMENT_SIZE = 64 * 1024
 TAG_SIZE = 16
 SEALED_SIZE = SEGMENT_SIZE + TAG_SIZE
-_MAX_SEGMENTS = 2**32
 _FINAL, _NOT_FINAL = b"\x01", b"\x00"
 
 
@@ -41,10 +44,15 @@ class SegmentCipher:
     def __init__(self, key: bytes):
         if len(key) != 32:
             raise ValueError("encryption key must be 32 bytes (AES-256)")
-        self._aead = AESGCM(key)
+        self._key = key
+
+    def _file_aead(self, salt: bytes) -> AESGCM:
+        hkdf = HKDF(algorithm=SHA256(), length=32, salt=salt, info=b"docgraph blob segments")
+        return AESGCM(hkdf.derive(self._key))
 
     def encryptor(self) -> SegmentEncryptor:
-        return SegmentEncryptor(self._aead)
+        salt = os.urandom(SALT_SIZE)
+        return SegmentEncryptor(self._file_aead(salt), MAGIC + salt)
 
     @staticmethod
     def plaintext_size(stored_size: int) -> int:
@@ -63,23 +71,15 @@ class SegmentCipher:
         header = f.read(HEADER_SIZE)
         if len(header) != HEADER_SIZE or not header.startswith(MAGIC):
             raise ObjectCorrupted("not an encrypted file")
-        prefix = header[len(MAGIC) :]
+        aead = self._file_aead(header[len(MAGIC) :])
         last = -(-(stored_size - HEADER_SIZE) // SEALED_SIZE) - 1
         first_seg = start // SEGMENT_SIZE
         last_seg = max(end // SEGMENT_SIZE, first_seg)
         f.seek(HEADER_SIZE + first_seg * SEALED_SIZE)
         for index in range(first_seg, last_seg + 1):
-            plain = self._open(prefix, index, f.read(SEALED_SIZE), index == last)
+            plain = _open(aead, index, f.read(SEALED_SIZE), index == last)
             base = index * SEGMENT_SIZE
             yield plain[max(start - base, 0) : end - base + 1]
-
-    def _open(self, prefix: bytes, index: int, sealed: bytes, final: bool) -> bytes:
-        try:
-            return self._aead.decrypt(
-                _nonce(prefix, index), sealed, _FINAL if final else _NOT_FINAL
-            )
-        except InvalidTag:
-            raise ObjectCorrupted(f"segment {index} failed authentication") from None
 
 
 class SegmentEncryptor:
@@ -89,12 +89,11 @@ class SegmentEncryptor:
     tells which segment is final.
     """
 
-    def __init__(self, aead: AESGCM):
+    def __init__(self, aead: AESGCM, header: bytes):
         self._aead = aead
-        self._prefix = os.urandom(PREFIX_SIZE)
         self._index = 0
         self._pending = bytearray()
-        self.header = MAGIC + self._prefix
+        self.header = header
 
     def feed(self, data: bytes | bytearray) -> list[bytes]:
         """Sealed segments ready to be written (possibly none)."""
@@ -112,14 +111,21 @@ class SegmentEncryptor:
         return self._seal(self._pending, final=True)
 
     def _seal(self, plain: bytes | bytearray, *, final: bool) -> bytes:
-        if self._index >= _MAX_SEGMENTS:
-            raise ValueError("file too large for one nonce prefix")
-        sealed = self._aead.encrypt(
-            _nonce(self._prefix, self._index), bytes(plain), _FINAL if final else _NOT_FINAL
-        )
+        sealed = self._aead.encrypt(_nonce(self._index), bytes(plain), _ad(final))
         self._index += 1
         return sealed
 
 
-def _nonce(prefix: bytes, index: int) -> bytes:
-    return prefix + index.to_bytes(4, "big")
+def _open(aead: AESGCM, index: int, sealed: bytes, final: bool) -> bytes:
+    try:
+        return aead.decrypt(_nonce(index), sealed, _ad(final))
+    except InvalidTag:
+        raise ObjectCorrupted(f"segment {index} failed authentication") from None
+
+
+def _nonce(index: int) -> bytes:
+    return index.to_bytes(12, "big")
+
+
+def _ad(final: bool) -> bytes:
+    return _FINAL if final else _NOT_FINAL

@@ -12,6 +12,7 @@ import asyncio
 import os
 import re
 import shutil
+import stat
 import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
@@ -32,6 +33,7 @@ from .base import (
     rechunk,
     validate_key,
     validate_part_number,
+    validate_parts,
     validate_prefix,
 )
 from .encryption import SEGMENT_SIZE, SegmentCipher, SegmentEncryptor
@@ -118,7 +120,9 @@ class FilesystemStorage(StorageBase):
         async for chunk in self._read(self._path(key), key, start, end):
             yield chunk
 
-    async def _read(self, path: Path, key: str, start: int, end: int | None) -> AsyncIterator[bytes]:
+    async def _read(
+        self, path: Path, key: str, start: int, end: int | None
+    ) -> AsyncIterator[bytes]:
         try:
             f = await asyncio.to_thread(open, path, "rb")
         except _MISSING:
@@ -149,7 +153,7 @@ class FilesystemStorage(StorageBase):
             st = await asyncio.to_thread(path.stat)
         except _MISSING:
             return None
-        return self._size(st.st_size) if path.is_file() else None
+        return self._size(st.st_size) if stat.S_ISREG(st.st_mode) else None
 
     async def list_keys(self, prefix: str) -> AsyncIterator[ObjectInfo]:
         validate_prefix(prefix)
@@ -244,11 +248,9 @@ class FilesystemStorage(StorageBase):
     async def complete_multipart(
         self, key: str, upload_id: str, parts: list[tuple[int, str]]
     ) -> None:
+        numbers = validate_parts(parts)
         directory = await self._upload_dir(key, upload_id)
         current = {p.part_number: p for p in await self.list_parts(key, upload_id)}
-        numbers = [number for number, _ in parts]
-        if not parts or numbers != sorted(set(numbers)):
-            raise StorageError("parts must be listed once each, in ascending order")
         for i, (number, etag) in enumerate(parts):
             part = current.get(number)
             if part is None or part.etag != etag.strip('"'):

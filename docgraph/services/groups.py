@@ -1,0 +1,50 @@
+"""Groups (optionally in a department) and their members."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert
+
+from ..auth.principal import Principal
+from ..db import Database
+from ..models import Department, Group, GroupMember
+from . import audit
+from .tenancy import audited, clean_name, flush_unique, live_in_organization, member_user, require_org_admin
+
+
+@audited("CREATE", "GROUP")
+async def create_group(db: Database, actor: Principal, *, name: str, department_id: uuid.UUID | None) -> Group:
+    organization_id = require_org_admin(actor)
+    name = clean_name(name, field="name", max_length=255)
+    async with db.transaction() as session:
+        if department_id is not None:
+            await live_in_organization(session, Department, department_id, organization_id, "Department")
+        group = Group(organization_id=organization_id, name=name, department_id=department_id)
+        session.add(group)
+        await flush_unique(session, {"uq_groups_live_name": "A group with this name already exists"})
+        await audit.record_by(session, actor, "CREATE", "GROUP", resource_id=group.id, resource_name=name,
+                              details={"departmentId": str(department_id) if department_id else None})
+    return group
+
+
+@audited("UPDATE", "GROUP")
+async def set_group_member(db: Database, actor: Principal, *, group_id: uuid.UUID, user_id: uuid.UUID,
+                           member: bool) -> Group:
+    """Adds (member=True) or removes a member of the group; both are idempotent."""
+    organization_id = require_org_admin(actor)
+    async with db.transaction() as session:
+        group = await live_in_organization(session, Group, group_id, organization_id, "Group")
+        user = await member_user(session, organization_id, user_id)
+        if member:
+            await session.execute(
+                insert(GroupMember).values(group_id=group.id, user_id=user.id, organization_id=organization_id)
+                .on_conflict_do_nothing()
+            )
+        else:
+            await session.execute(delete(GroupMember).where(GroupMember.group_id == group.id,
+                                                            GroupMember.user_id == user.id))
+        await audit.record_by(session, actor, "UPDATE", "GROUP", resource_id=group.id, resource_name=group.name,
+                              details={"added" if member else "removed": str(user.id)})
+    return group

@@ -1,0 +1,163 @@
+"""Members of an organization: creating users, adding, re-roling and removing members, listing."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..auth.passwords import hash_password
+from ..auth.principal import Principal
+from ..db import Database
+from ..errors import BadInput, Conflict, NotFound
+from ..models import DepartmentAdmin, GroupMember, Membership, MemberRole, User
+from ..models.base import utcnow
+from ..pagination import Page, PageRequest, make_page
+from . import audit
+from .tenancy import (
+    audited,
+    clean_email,
+    clean_name,
+    clean_system_role,
+    flush_unique,
+    join_organization,
+    live_membership,
+    member_user,
+    require_current_organization,
+    require_org_admin,
+    user_by_email,
+)
+
+
+@audited("CREATE", "USER")
+async def create_user(db: Database, actor: Principal, *, email: str, password: str, first_name: str,
+                      last_name: str, system_role: str, bcrypt_rounds: int) -> User:
+    """A new user account and its membership (with My Drive) in the caller's organization."""
+    organization_id = require_org_admin(actor)
+    email = clean_email(email)
+    first_name = clean_name(first_name, field="firstName", max_length=100)
+    last_name = clean_name(last_name, field="lastName", max_length=100)
+    system_role = clean_system_role(system_role)
+    password_hash = await hash_password(password, bcrypt_rounds)  # before the transaction: slow
+
+    async with db.transaction() as session:
+        user = User(email=email, password_hash=password_hash, first_name=first_name, last_name=last_name)
+        session.add(user)
+        await flush_unique(session, {
+            "uq_users_email": "A user with this email already exists; add them with addMember",
+        })
+        await join_organization(session, user, organization_id, system_role)
+        await audit.record_by(session, actor, "CREATE", "USER", resource_id=user.id, resource_name=email,
+                              details={"systemRole": system_role})
+    return user
+
+
+@audited("UPDATE", "USER")
+async def add_member(db: Database, actor: Principal, *, email: str, system_role: str) -> User:
+    """An existing user (found by email) joins the caller's organization."""
+    organization_id = require_org_admin(actor)
+    system_role = clean_system_role(system_role)
+    async with db.transaction() as session:
+        user = await user_by_email(session, email)
+        if user is None or user.deleted_at is not None or not user.is_active:
+            raise NotFound("No active user with this email")
+        if await live_membership(session, organization_id, user.id) is not None:
+            raise Conflict("This user is already a member of the organization")
+        await join_organization(session, user, organization_id, system_role)
+        await audit.record_by(session, actor, "UPDATE", "USER", resource_id=user.id, resource_name=user.email,
+                              details={"joined": True, "systemRole": system_role})
+    return user
+
+
+@audited("PERMISSION_CHANGE", "USER")
+async def set_system_role(db: Database, actor: Principal, *, user_id: uuid.UUID, system_role: str) -> User:
+    organization_id = require_org_admin(actor)
+    system_role = clean_system_role(system_role)
+    async with db.transaction() as session:
+        admins = await _lock_admins(session, organization_id)
+        user = await member_user(session, organization_id, user_id)
+        membership = await live_membership(session, organization_id, user_id, for_update=True)
+        previous = membership.system_role
+        if previous == "ADMIN" and system_role != "ADMIN" and len(admins) <= 1:
+            raise Conflict("Cannot demote the last admin of the organization; make someone else ADMIN first")
+        membership.system_role = system_role
+        await audit.record_by(session, actor, "PERMISSION_CHANGE", "USER", resource_id=user.id,
+                              resource_name=user.email, details={"systemRole": {"from": previous, "to": system_role}})
+    return user
+
+
+@audited("DELETE", "USER")
+async def remove_member(db: Database, actor: Principal, *, user_id: uuid.UUID) -> User:
+    """Ends the membership (kept as history) and drops the user's department-admin, group and
+    custom-role rows in the organization. Their My Drive stays, for a possible return."""
+    organization_id = require_org_admin(actor)
+    async with db.transaction() as session:
+        admins = await _lock_admins(session, organization_id)
+        user = await member_user(session, organization_id, user_id)
+        membership = await live_membership(session, organization_id, user_id, for_update=True)
+        if membership.system_role == "ADMIN" and len(admins) <= 1:
+            raise Conflict("Cannot remove the last admin of the organization; make someone else ADMIN first")
+        membership.left_at = utcnow()
+        membership.is_default = False
+        for table in (DepartmentAdmin, GroupMember, MemberRole):
+            await session.execute(delete(table).where(table.organization_id == organization_id,
+                                                      table.user_id == user_id))
+        await audit.record_by(session, actor, "DELETE", "USER", resource_id=user.id, resource_name=user.email,
+                              details={"left": True, "systemRole": membership.system_role})
+    return user
+
+
+async def _lock_admins(session: AsyncSession, organization_id: uuid.UUID) -> list[uuid.UUID]:
+    """The organization's admin memberships, locked (always first, always in id order), so two
+    admins demoting or removing each other at the same moment cannot leave it without one.
+    Every change of a membership's role or liveness takes this lock first, so what the use
+    case reads after it stays true until it commits."""
+    return list((await session.execute(
+        select(Membership.id).where(Membership.organization_id == organization_id,
+                                    Membership.system_role == "ADMIN", Membership.left_at.is_(None))
+        .order_by(Membership.id).with_for_update()
+    )).scalars())
+
+
+# --- reads ------------------------------------------------------------------------------------------
+
+def _members_query(organization_id: uuid.UUID):
+    return (
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organization_id == organization_id, Membership.left_at.is_(None))
+    )
+
+
+def _member_key(user: User) -> tuple[str, uuid.UUID]:
+    return (user.email.lower(), user.id)
+
+
+def _parse_member_cursor(after: tuple) -> tuple[str, uuid.UUID]:
+    try:
+        email, user_id = after
+        return str(email), uuid.UUID(user_id)
+    except (TypeError, ValueError, AttributeError):
+        raise BadInput("Malformed cursor", argument="after") from None
+
+
+async def list_members(db: Database, actor: Principal, organization_id: uuid.UUID,
+                       request: PageRequest) -> Page[User]:
+    """Live members ordered by email (case-insensitive), keyset-paginated."""
+    require_current_organization(actor, organization_id)
+    query = _members_query(organization_id)
+    if request.after is not None:
+        email, user_id = _parse_member_cursor(request.after)
+        query = query.where(tuple_(func.lower(User.email), User.id) > tuple_(email, user_id))
+    query = query.order_by(func.lower(User.email), User.id).limit(request.first + 1)
+    async with db.reading() as session:
+        rows = list((await session.execute(query)).scalars())
+    return make_page(rows, request, _member_key)
+
+
+async def count_members(db: Database, organization_id: uuid.UUID) -> int:
+    query = select(func.count()).select_from(Membership).where(
+        Membership.organization_id == organization_id, Membership.left_at.is_(None))
+    async with db.reading() as session:
+        return (await session.execute(query)).scalar_one()

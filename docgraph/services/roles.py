@@ -1,0 +1,63 @@
+"""Custom roles and their members. System roles (ADMIN, EDITOR, VIEWER) are made with the
+organization, never change, and are held through the membership (see members.set_system_role)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert
+
+from ..auth.principal import Principal
+from ..db import Database
+from ..errors import BadInput, Conflict
+from ..models import MemberRole, Role
+from ..models.tenancy import SYSTEM_ROLES
+from . import audit
+from .tenancy import (
+    audited,
+    clean_description,
+    clean_name,
+    flush_unique,
+    live_in_organization,
+    member_user,
+    require_org_admin,
+)
+
+
+@audited("CREATE", "ROLE")
+async def create_role(db: Database, actor: Principal, *, name: str, description: str | None) -> Role:
+    organization_id = require_org_admin(actor)
+    name = clean_name(name, field="name", max_length=100)
+    description = clean_description(description)
+    if name.upper() in SYSTEM_ROLES:
+        raise Conflict(f"{name!r} is a system role name and is reserved")
+    async with db.transaction() as session:
+        role = Role(organization_id=organization_id, name=name, description=description)
+        session.add(role)
+        await flush_unique(session, {"uq_role_live_name": "A role with this name already exists"})
+        await audit.record_by(session, actor, "CREATE", "ROLE", resource_id=role.id, resource_name=name)
+    return role
+
+
+@audited("UPDATE", "ROLE")
+async def set_role_member(db: Database, actor: Principal, *, role_id: uuid.UUID, user_id: uuid.UUID,
+                          member: bool) -> Role:
+    """Gives (member=True) or takes a custom role from a member; both are idempotent."""
+    organization_id = require_org_admin(actor)
+    async with db.transaction() as session:
+        role = await live_in_organization(session, Role, role_id, organization_id, "Role")
+        if role.is_system:
+            raise BadInput("System roles are held through the membership: use setSystemRole", field="roleId")
+        user = await member_user(session, organization_id, user_id)
+        if member:
+            await session.execute(
+                insert(MemberRole).values(role_id=role.id, user_id=user.id, organization_id=organization_id)
+                .on_conflict_do_nothing()
+            )
+        else:
+            await session.execute(delete(MemberRole).where(MemberRole.role_id == role.id,
+                                                           MemberRole.user_id == user.id))
+        await audit.record_by(session, actor, "UPDATE", "ROLE", resource_id=role.id, resource_name=role.name,
+                              details={"added" if member else "removed": str(user.id)})
+    return role

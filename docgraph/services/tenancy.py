@@ -1,0 +1,192 @@
+"""Shared rules of the tenancy use cases (organizations, members, departments, groups, roles).
+
+The use cases themselves live in organizations.py, members.py, departments.py, groups.py and
+roles.py; this module holds what they have in common: who may manage an organization, input
+validation, lookups scoped to the caller's organization, joining an organization (membership +
+My Drive) and the failure-audit wrapper.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..auth.principal import Principal
+from ..db import Database
+from ..errors import BadInput, Conflict, Forbidden, NotFound
+from ..models import Folder, Membership, User
+from ..models.tenancy import SYSTEM_ROLES
+from . import audit
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+MY_DRIVE_NAME = "My Drive"
+
+# Refusals a client caused; each is audited as a FAILURE row in its own transaction.
+AUDITED_REFUSALS = (Forbidden, NotFound, Conflict, BadInput)
+
+
+def audited(action: str, resource_type: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Wrap a use case `fn(db, actor, ...)`: a refusal it raises is written to the audit log as
+    a FAILURE (its own transaction; the use case's was rolled back) and then re-raised."""
+
+    def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @functools.wraps(fn)
+        async def wrapper(db: Database, actor: Principal, *args: Any, **kwargs: Any) -> R:
+            try:
+                return await fn(db, actor, *args, **kwargs)
+            except AUDITED_REFUSALS as error:
+                await audit.record_failure(db, actor, action, resource_type, error,
+                                           details={"code": error.code, "operation": fn.__name__})
+                raise
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+# --- who may do what ---------------------------------------------------------------------------
+
+def require_org_admin(actor: Principal) -> uuid.UUID:
+    """The caller's organization, when the caller may manage it (org ADMIN or super admin)."""
+    organization_id = actor.require_organization()
+    if not (actor.is_org_admin or actor.is_super_admin):
+        raise Forbidden("Only organization admins can manage the organization")
+    return organization_id
+
+
+def require_current_organization(actor: Principal, organization_id: uuid.UUID) -> None:
+    """Members, departments, groups and roles are read in the token's organization only
+    (super admins, who may enter any organization, read any)."""
+    if not actor.is_super_admin and actor.organization_id != organization_id:
+        raise Forbidden("Switch to this organization (switchOrganization) to see its details")
+
+
+# --- input validation ---------------------------------------------------------------------------
+
+# RFC 5322 "dot-atom" local part and a DNS host name with at least one dot.
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+)
+
+
+def clean_email(email: str, *, field: str = "email") -> str:
+    email = email.strip()
+    local, _, _ = email.partition("@")
+    if len(email) > 254 or len(local) > 64 or not _EMAIL.match(email):
+        raise BadInput("Not a valid email address", field=field)
+    return email
+
+
+def clean_name(value: str | None, *, field: str, max_length: int) -> str:
+    value = (value or "").strip()
+    if not 1 <= len(value) <= max_length:
+        raise BadInput(f"{field} must be 1 to {max_length} characters", field=field)
+    return value
+
+
+def clean_description(value: str | None, *, field: str = "description", max_length: int = 500) -> str | None:
+    value = (value or "").strip()
+    if len(value) > max_length:
+        raise BadInput(f"{field} must be at most {max_length} characters", field=field)
+    return value or None
+
+
+def clean_system_role(value: str) -> str:
+    if value not in SYSTEM_ROLES:
+        raise BadInput(f"systemRole must be one of {', '.join(SYSTEM_ROLES)}", field="systemRole")
+    return value
+
+
+async def flush_unique(session: AsyncSession, messages: dict[str, str]) -> None:
+    """Flush, turning a violation of one of the named unique indexes into CONFLICT."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        for index, message in messages.items():
+            if index in str(exc.orig):
+                raise Conflict(message) from None
+        raise
+
+
+# --- lookups in the caller's organization -------------------------------------------------------
+
+async def live_in_organization(session: AsyncSession, model, row_id: uuid.UUID, organization_id: uuid.UUID,
+                               what: str):
+    """A live row of a tenant table; another organization's or a deleted one is NOT_FOUND."""
+    row = await session.get(model, row_id)
+    if row is None or row.organization_id != organization_id or getattr(row, "deleted_at", None) is not None:
+        raise NotFound(f"{what} not found")
+    return row
+
+
+async def live_membership(session: AsyncSession, organization_id: uuid.UUID, user_id: uuid.UUID, *,
+                          for_update: bool = False) -> Membership | None:
+    query = select(Membership).where(
+        Membership.organization_id == organization_id, Membership.user_id == user_id,
+        Membership.left_at.is_(None),
+    )
+    if for_update:  # and refresh a copy this session may already hold
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def member_user(session: AsyncSession, organization_id: uuid.UUID, user_id: uuid.UUID) -> User:
+    """A user who is a live member of the organization, else NOT_FOUND."""
+    user = await session.get(User, user_id)
+    if user is None or user.deleted_at is not None or await live_membership(session, organization_id, user_id) is None:
+        raise NotFound("User not found in this organization")
+    return user
+
+
+async def user_by_email(session: AsyncSession, email: str) -> User | None:
+    query = select(User).where(func.lower(User.email) == email.strip().lower())
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+# --- joining an organization ----------------------------------------------------------------------
+
+async def join_organization(session: AsyncSession, user: User, organization_id: uuid.UUID,
+                            system_role: str) -> Membership:
+    """A live membership with its system role, plus the member's My Drive root.
+
+    The membership becomes the user's default when they have no default yet. A user who left
+    and comes back gets their old My Drive back (one My Drive root per member and organization).
+    """
+    has_default = (await session.execute(
+        select(Membership.id).where(Membership.user_id == user.id, Membership.is_default,
+                                    Membership.left_at.is_(None))
+    )).first() is not None
+    membership = Membership(user_id=user.id, organization_id=organization_id, system_role=system_role,
+                            is_default=not has_default)
+    session.add(membership)
+    await flush_unique(session, {
+        "uq_membership_live": "This user is already a member of the organization",
+        "uq_membership_default": "The user's memberships changed concurrently; try again",
+    })
+    await ensure_my_drive(session, organization_id, user.id)
+    return membership
+
+
+async def ensure_my_drive(session: AsyncSession, organization_id: uuid.UUID, user_id: uuid.UUID) -> Folder:
+    existing = (await session.execute(
+        select(Folder).where(Folder.organization_id == organization_id, Folder.owner_type == "USER",
+                             Folder.owner_id == user_id, Folder.parent_id.is_(None))
+    )).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    folder_id = uuid.uuid4()
+    drive = Folder(id=folder_id, organization_id=organization_id, name=MY_DRIVE_NAME, owner_type="USER",
+                   owner_id=user_id, department_id=None, parent_id=None, path=[folder_id], created_by=user_id)
+    session.add(drive)
+    await session.flush()
+    return drive

@@ -1,0 +1,110 @@
+"""Fixtures for the storage contract suite.
+
+The S3 backend is tested over real HTTP: against ``S3_ENDPOINT_URL`` (e.g. MinIO, with
+``S3_ACCESS_KEY``/``S3_SECRET_KEY``) when set, otherwise against moto's ThreadedMotoServer. moto
+runs in a child process so that its in-memory objects and its CPU time stay out of this process:
+the constant-memory tests measure this process with tracemalloc.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import pytest
+
+from docgraph.storage import FilesystemStorage, S3Storage
+
+_MOTO = """
+import logging, sys
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+from moto.server import ThreadedMotoServer
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+server.start()
+print(server.get_host_and_port()[1], flush=True)
+sys.stdin.read()  # serve until the test session closes our stdin
+server.stop()
+"""
+
+ENCRYPTION_KEY = bytes(range(32))
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    if url := os.environ.get("S3_ENDPOINT_URL"):
+        yield url
+        return
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _MOTO], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        port = int(proc.stdout.readline())
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.stdin.close()
+        proc.stdout.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def new_s3_storage(endpoint: str, **kwargs) -> S3Storage:
+    """An S3Storage on a fresh bucket name (create it with ``await s.ensure_bucket()``)."""
+    return S3Storage(
+        f"docgraph-test-{uuid.uuid4().hex[:16]}",
+        endpoint_url=endpoint,
+        access_key=os.environ.get("S3_ACCESS_KEY", "testing"),
+        secret_key=os.environ.get("S3_SECRET_KEY", "testing"),
+        **kwargs,
+    )
+
+
+@pytest.fixture
+async def s3_factory(s3_endpoint: str) -> AsyncIterator[Callable[..., S3Storage]]:
+    """For S3-only tests that need their own settings."""
+    made: list[S3Storage] = []
+
+    def make(**kwargs) -> S3Storage:
+        made.append(new_s3_storage(s3_endpoint, **kwargs))
+        return made[-1]
+
+    yield make
+    for storage in made:
+        await _discard(storage)
+
+
+async def _discard(storage: S3Storage) -> None:
+    with contextlib.suppress(Exception):
+        await _drop_bucket(storage)
+    await storage.close()
+
+
+async def _drop_bucket(storage: S3Storage) -> None:
+    """Leave a shared server (MinIO) clean; moto forgets everything anyway."""
+    s3 = await storage._client()
+    uploads = await s3.list_multipart_uploads(Bucket=storage.bucket)
+    for upload in uploads.get("Uploads", ()):
+        await storage.abort_multipart(upload["Key"], upload["UploadId"])
+    async for info in storage.list_keys(""):
+        await storage.delete(info.key)
+    await s3.delete_bucket(Bucket=storage.bucket)
+
+
+@pytest.fixture(params=["filesystem", "filesystem-encrypted", "s3"])
+async def storage(request, tmp_path) -> AsyncIterator:
+    if request.param == "s3":
+        # Looked up here so that moto only starts when an S3 test runs.
+        s3 = new_s3_storage(request.getfixturevalue("s3_endpoint"))
+        await s3.ensure_bucket()
+        yield s3
+        await _discard(s3)
+    else:
+        key = ENCRYPTION_KEY if request.param == "filesystem-encrypted" else None
+        fs = FilesystemStorage(tmp_path / "blobs", encryption_key=key)
+        yield fs
+        await fs.close()
