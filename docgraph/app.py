@@ -42,8 +42,7 @@ def _is_multipart(request: Request) -> bool:
 class GraphQLApp(GraphQL):
     """Strawberry's ASGI view with docgraph's context, authentication and request guards."""
 
-    def __init__(self, services: Services) -> None:
-        settings = services.settings
+    def __init__(self, services: Services, settings: Settings) -> None:
         super().__init__(
             build_schema(allow_introspection=settings.allow_introspection),
             graphql_ide="graphiql" if settings.graphiql else None,
@@ -195,7 +194,7 @@ def _default_storage(settings: Settings):
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Starlette:
     settings = settings or get_settings()
     services = services or build_services(settings)
-    graphql = GraphQLApp(services)
+    graphql = GraphQLApp(services, settings)
     metrics = Metrics()
 
     async def healthz(request: Request) -> Response:

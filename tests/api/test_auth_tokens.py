@@ -120,3 +120,47 @@ async def test_removed_members_token_stops_working(api, factory):
                  {"id": gid("User", member)}, token=factory.token(admin, org))
 
     assert await _me_code(api, token) == "UNAUTHENTICATED"
+
+
+async def test_not_before_in_the_future_is_unauthenticated(api, factory, settings):
+    org = await factory.organization()
+    user = await factory.user(org)
+    token = _craft(settings, user.id, org.id, nbf=int(time.time()) + 3600)
+    assert await _me_code(api, token) == "UNAUTHENTICATED"
+
+
+def _signed(settings, user, org, *, header: dict, key, algorithm: str) -> str:
+    now = int(time.time())
+    claims = {"iss": "docgraph", "aud": "docgraph-api", "sub": str(user.id), "org": str(org.id),
+              "sid": str(uuid.uuid4()), "iat": now, "nbf": now, "exp": now + 600}
+    return jwt.encode({"typ": "at+jwt", **header, "alg": algorithm}, claims, key, algorithms=[algorithm])
+
+
+async def test_unknown_kid_is_unauthenticated(api, factory, settings):
+    org = await factory.organization()
+    user = await factory.user(org)
+    key = OctKey.import_key(settings.resolved_secret_key().encode())
+    token = _signed(settings, user, org, header={"kid": "someone-elses"}, key=key, algorithm="HS256")
+    assert await _me_code(api, token) == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize("algorithm", ["HS384", "HS512"])
+async def test_another_hmac_algorithm_with_the_right_key_is_unauthenticated(api, factory, settings, algorithm):
+    org = await factory.organization()
+    user = await factory.user(org)
+    secret = settings.resolved_secret_key()
+    key = OctKey.import_key(secret.encode())
+    kid = TokenSigner(secret, 600)._kid
+    token = _signed(settings, user, org, header={"kid": kid}, key=key, algorithm=algorithm)
+    assert await _me_code(api, token) == "UNAUTHENTICATED"
+
+
+async def test_rsa_signed_token_is_unauthenticated(api, factory, settings):
+    """Algorithm confusion: an asymmetric token must never be checked as if HMAC were expected."""
+    from joserfc.jwk import RSAKey
+
+    org = await factory.organization()
+    user = await factory.user(org)
+    kid = TokenSigner(settings.resolved_secret_key(), 600)._kid
+    token = _signed(settings, user, org, header={"kid": kid}, key=RSAKey.generate_key(2048), algorithm="RS256")
+    assert await _me_code(api, token) == "UNAUTHENTICATED"
