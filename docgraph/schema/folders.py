@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 
 from .. import globalid, models, permissions
-from ..pagination import Page, PageRequest
+from ..pagination import PageRequest
 from ..permissions import FOLDER
 from ..services import folders as folder_service
 from .common import Connection, Node, to_connection
@@ -19,18 +19,10 @@ from .types_registry import register_node
 
 from ..resolvers.context import Info
 
-if TYPE_CHECKING:
-    from .sharing import Permissions, Share
-    from .tenancy import Department, User
-
 UserRef = Annotated["User", strawberry.lazy("docgraph.schema.tenancy")]
 DepartmentRef = Annotated["Department", strawberry.lazy("docgraph.schema.tenancy")]
 PermissionsRef = Annotated["Permissions", strawberry.lazy("docgraph.schema.sharing")]
 ShareRef = Annotated["Share", strawberry.lazy("docgraph.schema.sharing")]
-
-
-async def _no_documents() -> int:
-    return 0
 
 
 @register_node
@@ -98,11 +90,11 @@ class Folder(Node):
 
     @strawberry.field(description="Live documents of the folder the viewer may view, by name.")
     async def documents(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Document]:
-        # Documents arrive with the documents capability; the visibility filter they will use
-        # is permissions.visible_document_ids.
-        PageRequest.parse(first, after)
-        return to_connection(Page(items=[], has_next_page=False, has_previous_page=after is not None),
-                             Document.from_model, _no_documents)
+        from ..services import search
+
+        request = PageRequest.parse(first, after)
+        page, count = await search.list_folder_documents(info.context.db, info.context.principal, self.row.id, request)
+        return to_connection(page, Document.from_model, count)
 
     @strawberry.field(description="What the viewer may do with the folder.")
     async def my_permissions(self, info: Info) -> PermissionsRef:

@@ -1,0 +1,25 @@
+"""Access control: DESIGN's evaluation, in SQL, batched.
+
+- `evaluate(session, actor, keys)`: the evaluation for many resources in ONE statement.
+- `require(session, principal, kind, id, capability)`: NOT_FOUND / FORBIDDEN for services.
+- `access_loader(context)`: the per-request DataLoader keyed by (kind, id).
+- `visible_*_ids(actor, ...)`: SQL filters "what U may VIEW" for listings.
+- `explain(session, actor, kind, id)`: the decision per capability and the rule behind it.
+"""
+
+from .checks import check, require
+from .evaluation import access_select, document_resources, evaluate, folder_resources, live_grants_for, subjects_of
+from .explain import Decision, Explanation, Reason, explain
+from .loader import access_loader, row_loader, visible_rows
+from .model import (
+    CAPABILITIES, CEILINGS, DOCUMENT, FOLDER, Access, Actor, Capability, ResourceKey, Rule, roles_allowing,
+)
+from .visibility import visible_document_ids, visible_folder_ids, visible_ids, visible_resource_ids
+
+__all__ = [
+    "CAPABILITIES", "CEILINGS", "DOCUMENT", "FOLDER", "Access", "Actor", "Capability", "Decision",
+    "Explanation", "Reason", "ResourceKey", "Rule", "access_loader", "row_loader", "visible_rows", "access_select", "check",
+    "document_resources", "evaluate", "explain", "folder_resources", "live_grants_for", "require",
+    "roles_allowing", "subjects_of", "visible_document_ids", "visible_folder_ids", "visible_ids",
+    "visible_resource_ids",
+]

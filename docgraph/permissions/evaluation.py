@@ -1,0 +1,322 @@
+"""DESIGN's access evaluation as ONE SQL statement for any number of resources.
+
+`access_select(actor, resources)` takes a SELECT of candidate resources (kind, id, path,
+created_by, hidden) and yields, per resource, the six decisions, the rule that decided and
+the deciding node / grants of step 5. Everything else in the package builds on it:
+`evaluate` (a list of ids → `Access`), the per-request loader, and the visibility filters used
+by listings. There is no other implementation of the rules.
+
+How step 5 runs in SQL: a folder's `path` is its ancestors then itself, root first, so
+`unnest(path) WITH ORDINALITY` lists the nodes to walk, and `cardinality(path) - ord` is a
+node's distance from the resource (a document is its own node at distance 0, its folder at 1).
+The live grants for U's subjects (the user, its groups, its custom roles and the system-role
+row matching its membership) are joined to those nodes; `rank()` over (distance, "not a USER
+grant") keeps, per resource, the USER grant of the nearest node carrying any grant, or else all
+GROUP/ROLE grants of that node; `bool_or` makes their union. The system-role ceiling is then
+applied to that union only.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import (
+    Integer, Select, String, and_, any_, bindparam, case, false, func, literal, literal_column, or_, select, true,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ClauseElement
+
+from ..models import DepartmentAdmin, Document, Folder, Grant, Group, GroupMember, Membership, MemberRole, Role, User
+from .model import (
+    CAPABILITIES, DOCUMENT, FOLDER, Access, Actor, Capability, ResourceKey, Rule, roles_allowing,
+)
+
+folder_t = Folder.__table__
+document_t = Document.__table__
+grant_t = Grant.__table__
+
+_UUIDS = ARRAY(UUID(as_uuid=True))
+_CAP_COLUMNS = tuple(c.column for c in CAPABILITIES)
+
+
+def _const(value: str):
+    """An inline string constant (not a bind), so the planner sees it."""
+    return literal_column(f"'{value}'", String)
+
+
+def _uuid(value):
+    """A UUID value, or the bind parameter standing for one (see `_ACTOR_PARAMETERS`)."""
+    return value if isinstance(value, ClauseElement) else literal(value, UUID(as_uuid=True))
+
+
+# --- candidate resources --------------------------------------------------------------------------
+
+def _wanted(name: str, ids: list[uuid.UUID] | None):
+    """FROM unnest(:ids): explicit ids arrive as one array parameter and are joined by primary
+    key (the planner then probes the index instead of scanning for `= ANY(array)`)."""
+    return func.unnest(bindparam(name, ids, type_=_UUIDS)).table_valued("id").render_derived(name=name)
+
+
+def folder_resources(actor: Actor, *where, ids: list[uuid.UUID] | bool = False) -> Select:
+    """Folders of the actor's organization matching `where` (and among `ids` when given; True:
+    among the `folder_ids` parameter supplied at execution), as evaluation candidates."""
+    f = folder_t
+    query = select(
+        _const(FOLDER).label("kind"), f.c.id, f.c.path, f.c.created_by,
+        f.c.deleted_at.is_not(None).label("hidden"),
+    ).where(f.c.organization_id == actor.organization_id, *where)
+    if ids is not False:
+        wanted = _wanted("folder_ids", None if ids is True else ids)
+        query = query.select_from(wanted.join(f, f.c.id == wanted.c.id))
+    return query
+
+
+def document_resources(actor: Actor, *where, ids: list[uuid.UUID] | bool = False) -> Select:
+    """Documents of the actor's organization matching `where` (and among `ids` when given);
+    their path is their folder's."""
+    d, f = document_t, folder_t
+    documents = d.join(f, f.c.id == d.c.folder_id)
+    if ids is not False:
+        wanted = _wanted("document_ids", None if ids is True else ids)
+        documents = wanted.join(d, d.c.id == wanted.c.id).join(f, f.c.id == d.c.folder_id)
+    return (
+        select(
+            _const(DOCUMENT).label("kind"), d.c.id, f.c.path, d.c.created_by,
+            or_(d.c.deleted_at.is_not(None), f.c.deleted_at.is_not(None)).label("hidden"),
+        )
+        .select_from(documents)
+        .where(d.c.organization_id == actor.organization_id, *where)
+    )
+
+
+# --- who U is in the organization -----------------------------------------------------------------
+
+def member_system_role(actor: Actor):
+    """U's system role in the organization; NULL when U is not a live member."""
+    m = Membership.__table__
+    return (
+        select(m.c.system_role)
+        .where(m.c.user_id == actor.user_id, m.c.organization_id == actor.organization_id, m.c.left_at.is_(None))
+        .scalar_subquery()
+    )
+
+
+def subjects_of(actor: Actor, *, include_roles: bool = True) -> Select:
+    """(subject_type, subject_id) U acts as: itself, its live groups, its live custom roles and
+    the organization's system-role row matching its membership."""
+    gm, g = GroupMember.__table__, Group.__table__
+    mr, r = MemberRole.__table__, Role.__table__
+    parts = [
+        select(_const("USER").label("subject_type"), _uuid(actor.user_id).label("subject_id")),
+        select(_const("GROUP"), gm.c.group_id)
+        .join(g, g.c.id == gm.c.group_id)
+        .where(gm.c.user_id == actor.user_id, g.c.organization_id == actor.organization_id, g.c.deleted_at.is_(None)),
+    ]
+    if include_roles:
+        parts += [
+            select(_const("ROLE"), mr.c.role_id)
+            .join(r, r.c.id == mr.c.role_id)
+            .where(mr.c.user_id == actor.user_id, r.c.organization_id == actor.organization_id,
+                   r.c.deleted_at.is_(None)),
+            select(_const("ROLE"), r.c.id)
+            .where(r.c.organization_id == actor.organization_id, r.c.is_system,
+                   r.c.system_key == member_system_role(actor)),
+        ]
+    return union_all(*parts)
+
+
+def live_grants_for(actor: Actor, *, include_roles: bool = True) -> Select:
+    """Grants of the organization, unexpired, whose subject is one of U's subjects."""
+    g = grant_t
+    subjects = subjects_of(actor, include_roles=include_roles).subquery("subjects")
+    # Joined from the (few) subjects, so each one probes ix_grants_subject.
+    return (
+        select(g)
+        .select_from(subjects.join(g, and_(g.c.subject_type == subjects.c.subject_type,
+                                           g.c.subject_id == subjects.c.subject_id)))
+        .where(g.c.organization_id == actor.organization_id,
+               or_(g.c.expires_at.is_(None), g.c.expires_at > func.now()))
+    )
+
+
+# --- the statement ----------------------------------------------------------------------------------
+
+def _decisive_grants(resources, live) -> Select:
+    """Per resource: step 5's deciding node and the union of its deciding grants."""
+    grant_columns = [live.c.id.label("grant_id"), live.c.subject_type, *(live.c[c] for c in _CAP_COLUMNS)]
+    node = func.unnest(resources.c.path).table_valued("node_id", with_ordinality="ord").render_derived(name="node")
+    # A document is its own nearest node; its folder path then starts one step further away.
+    offset = case((resources.c.kind == _const(DOCUMENT), literal_column("1")), else_=literal_column("0"))
+    # Every (resource, folder node, distance), kept narrow so that joining it stays in memory.
+    nodes = (
+        select(resources.c.kind, resources.c.id, node.c.node_id,
+               (func.cardinality(resources.c.path) - node.c.ord + offset).label("distance"))
+        .select_from(resources)
+        .join(node, true())
+        .cte().prefix_with("MATERIALIZED")
+    )
+    on_folders = (
+        select(nodes.c.kind, nodes.c.id, nodes.c.distance, _const(FOLDER).label("node_kind"), nodes.c.node_id,
+               *grant_columns)
+        .select_from(nodes)
+        .join(live, live.c.folder_id == nodes.c.node_id)
+    )
+    on_documents = (
+        select(resources.c.kind, resources.c.id, literal_column("0", Integer).label("distance"),
+               _const(DOCUMENT).label("node_kind"), resources.c.id.label("node_id"), *grant_columns)
+        .select_from(resources)
+        .join(live, live.c.document_id == resources.c.id)
+        .where(resources.c.kind == _const(DOCUMENT))
+    )
+    matches = union_all(on_folders, on_documents).subquery("matches")
+    ranked = select(
+        matches,
+        func.rank().over(
+            partition_by=(matches.c.kind, matches.c.id),
+            # Nearest node first; at that node a USER grant (there is at most one) before the rest.
+            order_by=(matches.c.distance, matches.c.subject_type != _const("USER")),
+        ).label("rank"),
+    ).subquery("ranked")
+    return (
+        select(
+            ranked.c.kind, ranked.c.id,
+            func.array_agg(ranked.c.node_kind, type_=ARRAY(String))[1].label("node_kind"),
+            func.array_agg(ranked.c.node_id, type_=_UUIDS)[1].label("node_id"),
+            func.bool_or(ranked.c.subject_type == _const("USER")).label("by_user"),
+            func.array_agg(ranked.c.grant_id, type_=_UUIDS).label("grant_ids"),
+            *(func.bool_or(ranked.c[c]).label(c) for c in _CAP_COLUMNS),
+        )
+        .where(ranked.c.rank == 1)
+        .group_by(ranked.c.kind, ranked.c.id)
+    )
+
+
+_STEP_COLUMNS = {
+    Rule.SUPER_ADMIN: "super_admin",
+    Rule.ORGANIZATION_ADMIN: "organization_admin",
+    Rule.DEPARTMENT_ADMIN: "department_admin",
+    Rule.MY_DRIVE_OWNER: "my_drive_owner",
+    Rule.CREATOR: "creator",
+    Rule.GRANT: "by_grant",
+}
+
+
+def _steps(actor: Actor, r, decisive) -> Select:
+    """Per resource, which of steps 1-5 apply (each a boolean), plus step 5's details."""
+    role = member_system_role(actor)
+    users = User.__table__
+    is_super = select(users.c.is_super_admin).where(users.c.id == actor.user_id).scalar_subquery()
+    da = DepartmentAdmin.__table__
+    administered = func.array(select(da.c.department_id).where(
+        da.c.user_id == actor.user_id, da.c.organization_id == actor.organization_id).scalar_subquery())
+    # U's facts, one row. Materialized: computed once, not re-planned into every expression.
+    me = (select(func.coalesce(is_super, false()).label("super_admin"), role.label("system_role"),
+                 administered.label("administered"))
+          .cte().prefix_with("MATERIALIZED"))
+    # The root of the path tells the drive (a department's, or a member's My Drive). LATERAL
+    # with LIMIT 1: one primary-key probe per resource; the planner cannot flatten it into a
+    # hash join over every folder of the organization.
+    f = folder_t
+    root = (select(f.c.department_id, f.c.owner_type, f.c.owner_id)
+            .where(f.c.id == r.c.path[1]).limit(1).lateral("root"))
+    # Steps 2-5 are for live members only (a super admin needs no membership).
+    member = me.c.system_role.is_not(None)
+    applies = {
+        Rule.SUPER_ADMIN: me.c.super_admin,
+        Rule.ORGANIZATION_ADMIN: and_(member, me.c.system_role == _const("ADMIN")),
+        Rule.DEPARTMENT_ADMIN: and_(member, root.c.department_id == any_(me.c.administered)),
+        Rule.MY_DRIVE_OWNER: and_(member, root.c.owner_type == _const("USER"), root.c.owner_id == actor.user_id),
+        Rule.CREATOR: and_(member, r.c.created_by == actor.user_id),
+        Rule.GRANT: and_(member, decisive.c.id.is_not(None)),
+    }
+    return (
+        select(
+            r.c.kind, r.c.id, r.c.hidden, me.c.system_role,
+            *(func.coalesce(condition, false()).label(_STEP_COLUMNS[rule]) for rule, condition in applies.items()),
+            decisive.c.node_kind, decisive.c.node_id, decisive.c.by_user, decisive.c.grant_ids,
+            *(func.coalesce(decisive.c[c], false()).label(f"granted_{c}") for c in _CAP_COLUMNS),
+        )
+        .select_from(r)
+        .join(me, true())
+        .outerjoin(root, true())
+        .outerjoin(decisive, and_(decisive.c.kind == r.c.kind, decisive.c.id == r.c.id))
+    )
+
+
+def access_select(actor: Actor, resources: Select) -> Select:
+    """One row per candidate resource: kind, id, hidden, rule, system_role, can_* (final),
+    and step 5's node_kind, node_id, by_user, grant_ids, granted_can_* (before the ceiling)."""
+    r = resources.cte()
+    live = live_grants_for(actor).cte()
+    decisive = _decisive_grants(r, live).subquery("decisive")
+    steps = _steps(actor, r, decisive).subquery("steps")
+    flag = {rule: steps.c[column] for rule, column in _STEP_COLUMNS.items()}
+    implicit = or_(*(flag[rule] for rule in flag if rule.is_implicit))
+
+    def decision(capability: Capability):
+        ceiling_allows = steps.c.system_role.in_([_const(role) for role in roles_allowing(capability)])
+        by_grant = and_(flag[Rule.GRANT], steps.c[f"granted_{capability.column}"], ceiling_allows)
+        return func.coalesce(or_(implicit, by_grant), false()).label(capability.column)
+
+    rule = case(*((flag[rule], _const(rule.value)) for rule in _STEP_COLUMNS), else_=_const(Rule.NONE.value))
+    return select(
+        steps.c.kind, steps.c.id, steps.c.hidden, rule.label("rule"), steps.c.system_role,
+        *(decision(c) for c in CAPABILITIES),
+        steps.c.node_kind, steps.c.node_id, steps.c.by_user, steps.c.grant_ids,
+        *(steps.c[f"granted_{c}"] for c in _CAP_COLUMNS),
+    )
+
+
+# `evaluate` runs one statement built once: the actor and the ids are bind parameters.
+_ACTOR_PARAMETERS = Actor(bindparam("actor_user_id", type_=UUID(as_uuid=True)),  # type: ignore[arg-type]
+                          bindparam("actor_organization_id", type_=UUID(as_uuid=True)))  # type: ignore[arg-type]
+
+
+@functools.cache
+def _by_ids_statement() -> Select:
+    actor = _ACTOR_PARAMETERS
+    return access_select(actor, union_all(folder_resources(actor, ids=True), document_resources(actor, ids=True)))
+
+
+def by_ids(actor: Actor, keys: Iterable[ResourceKey]) -> tuple[Select, dict]:
+    """`access_select` for explicit resources, and its parameters. The ids travel as two array
+    parameters, so the statement is the same whatever the count."""
+    keys = list(keys)
+    return _by_ids_statement(), {
+        "actor_user_id": actor.user_id, "actor_organization_id": actor.organization_id,
+        "folder_ids": [i for kind, i in keys if kind == FOLDER],
+        "document_ids": [i for kind, i in keys if kind == DOCUMENT],
+    }
+
+
+def to_access(row) -> Access:
+    return Access(
+        kind=row.kind, id=row.id, found=True, hidden=bool(row.hidden),
+        **{c: bool(getattr(row, c)) for c in _CAP_COLUMNS},
+        rule=Rule(row.rule), system_role=row.system_role,
+        grant_node_kind=row.node_kind, grant_node_id=row.node_id,
+        decided_by_user_grant=bool(row.by_user),
+        grant_ids=tuple(sorted(row.grant_ids or ())),
+        granted=frozenset(c for c in CAPABILITIES if getattr(row, f"granted_{c.column}")),
+    )
+
+
+async def evaluate(session: AsyncSession, actor: Actor, keys: Iterable[ResourceKey]) -> dict[ResourceKey, Access]:
+    """Access for every key, in ONE statement. Unknown ids and other organizations' resources
+    come back as `Access(found=False)` (nothing allowed)."""
+    keys = list(dict.fromkeys(keys))
+    for kind, _ in keys:
+        if kind not in (FOLDER, DOCUMENT):
+            raise ValueError(f"not a resource kind: {kind!r}")
+    result = {key: Access(kind=key[0], id=key[1]) for key in keys}
+    if not keys:
+        return result
+    statement, parameters = by_ids(actor, keys)
+    for row in await session.execute(statement, parameters):
+        access = to_access(row)
+        result[access.key] = access
+    return result

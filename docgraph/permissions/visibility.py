@@ -1,0 +1,41 @@
+"""SQL visibility filters for listings: "the live folders / documents U may VIEW".
+
+Each returns a SELECT of ids built on the one evaluation (`access_select`), so a listing can
+join it, page it with a keyset and count it exactly, all inside PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select, union_all
+
+from .evaluation import access_select, document_resources, folder_resources, folder_t, document_t
+from .model import Actor
+
+
+def visible_ids(actor: Actor, resources: Select) -> Select:
+    """(kind, id) of the candidate `resources` that are live and that U may VIEW."""
+    access = access_select(actor, resources).subquery("access")
+    return select(access.c.kind, access.c.id).where(access.c.can_view, access.c.hidden.is_(False))
+
+
+def visible_folder_ids(actor: Actor, *where) -> Select:
+    """Ids of live folders of U's organization matching `where` that U may VIEW."""
+    access = access_select(actor, folder_resources(actor, folder_t.c.deleted_at.is_(None), *where)).subquery()
+    return select(access.c.id).where(access.c.can_view)
+
+
+def visible_document_ids(actor: Actor, *where) -> Select:
+    """Ids of live documents (in live folders) of U's organization matching `where` that U may VIEW."""
+    resources = document_resources(actor, document_t.c.deleted_at.is_(None), folder_t.c.deleted_at.is_(None), *where)
+    access = access_select(actor, resources).subquery()
+    return select(access.c.id).where(access.c.can_view)
+
+
+def visible_resource_ids(actor: Actor, *, folder_where=(), document_where=()) -> Select:
+    """(kind, id) of live folders and documents matching their conditions that U may VIEW, in
+    one evaluation (used when a listing mixes both kinds, e.g. sharedWithMe)."""
+    return visible_ids(actor, union_all(
+        folder_resources(actor, folder_t.c.deleted_at.is_(None), *folder_where),
+        document_resources(actor, document_t.c.deleted_at.is_(None), folder_t.c.deleted_at.is_(None),
+                           *document_where),
+    ))

@@ -1,0 +1,345 @@
+"""Folders: create, rename, move, delete (soft, whole subtree) and restore; drives and children.
+
+Every access decision goes through `docgraph.permissions` (one evaluation statement per check).
+Tree-changing use cases serialize per organization on an advisory lock: moves, deletes and
+restores take it exclusively, creates shared, so a subtree's paths are never rewritten while
+a child is being inserted under it (the child would keep a stale path) and nothing is created
+inside a folder being deleted.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from sqlalchemy import and_, case, exists, func, literal, or_, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .. import permissions
+from ..auth.principal import Principal
+from ..db import Database
+from ..errors import BadInput, Conflict, Forbidden
+from ..models import Document, Folder, Grant
+from ..models.base import utcnow
+from ..pagination import Page, PageRequest, make_page
+from ..permissions import FOLDER, Actor, Capability
+from . import audit
+from .tenancy import audited, clean_description
+
+MAX_NAME_LENGTH = 255
+SIBLING_CONFLICT = "uq_folder_live_sibling"
+_UUIDS = ARRAY(UUID(as_uuid=True))
+
+
+class _Unchanged:
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+# An optional field the caller did not send (as opposed to sending null).
+UNCHANGED: Final = _Unchanged()
+
+
+# --- rules on input -------------------------------------------------------------------------------
+
+def clean_folder_name(name: str | None) -> str:
+    """Trimmed; 1-255 characters; no "/" (paths are shown with it) and no control characters."""
+    name = (name or "").strip()
+    if not 1 <= len(name) <= MAX_NAME_LENGTH:
+        raise BadInput(f"A folder name must be 1 to {MAX_NAME_LENGTH} characters", field="name")
+    if "/" in name:
+        raise BadInput('A folder name cannot contain "/"', field="name")
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise BadInput("A folder name cannot contain control characters", field="name")
+    return name
+
+
+def _name_conflict(name: str) -> Conflict:
+    return Conflict(f'A folder named "{name}" already exists here', field="name")
+
+
+def _is_unique_violation(exc: IntegrityError, index: str) -> bool:
+    return index in str(exc.orig)
+
+
+async def lock_folder_tree(session: AsyncSession, organization_id: uuid.UUID, *, exclusive: bool) -> None:
+    """The organization's folder-tree lock (module doc): exclusive for moves, deletes and
+    restores, shared for anything inserted under a folder."""
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    await session.execute(text(f"SELECT {function}(hashtextextended(:key, 0))"),
+                          {"key": f"folder-tree:{organization_id}"})
+
+
+async def _live_sibling_named(session: AsyncSession, parent_id: uuid.UUID, name: str,
+                              *, other_than: uuid.UUID | None = None) -> bool:
+    query = select(Folder.id).where(
+        Folder.parent_id == parent_id, func.lower(Folder.name) == func.lower(name), Folder.deleted_at.is_(None))
+    if other_than is not None:
+        query = query.where(Folder.id != other_than)
+    return (await session.execute(query.limit(1))).first() is not None
+
+
+_lock_tree = lock_folder_tree  # the name services.documents imports
+
+
+def _full_grant(folder: Folder, user_id: uuid.UUID) -> Grant:
+    """The creator's row (003 §5.1): every capability, MANAGE included; for members other than
+    admins the system-role ceiling trims it (EDITOR: no MANAGE; VIEWER: VIEW only)."""
+    return Grant(
+        organization_id=folder.organization_id, folder_id=folder.id, subject_type="USER", subject_id=user_id,
+        **{c.column: True for c in permissions.CAPABILITIES}, granted_by=user_id,
+    )
+
+
+# --- use cases ------------------------------------------------------------------------------------
+
+@audited("CREATE", "FOLDER")
+async def create_folder(db: Database, actor: Principal, *, parent_id: uuid.UUID, name: str,
+                        description: str | None = None) -> Folder:
+    """A subfolder of `parent_id` (needs CREATE there), in the parent's drive, with the
+    creator's full grant row."""
+    organization_id = actor.require_organization()
+    name = clean_folder_name(name)
+    description = clean_description(description)
+    async with db.transaction() as session:
+        await lock_folder_tree(session, organization_id, exclusive=False)
+        await permissions.require(session, actor, FOLDER, parent_id, Capability.CREATE)
+        parent = await session.get(Folder, parent_id)
+        folder_id = uuid.uuid4()
+        folder = Folder(
+            id=folder_id, organization_id=organization_id, parent_id=parent.id, name=name,
+            description=description, owner_type=parent.owner_type, owner_id=parent.owner_id,
+            department_id=parent.department_id, path=[*parent.path, folder_id], created_by=actor.user_id,
+        )
+        session.add(folder)
+        try:
+            await session.flush()
+        except IntegrityError as exc:
+            if _is_unique_violation(exc, SIBLING_CONFLICT):
+                raise _name_conflict(name) from None
+            raise
+        session.add(_full_grant(folder, actor.user_id))
+        await audit.record_by(session, actor, "CREATE", "FOLDER", resource_id=folder.id, resource_name=name,
+                              details={"parentId": str(parent.id), "description": description})
+    return folder
+
+
+@audited("UPDATE", "FOLDER")
+async def update_folder(db: Database, actor: Principal, *, folder_id: uuid.UUID, name: str | None = None,
+                        description: str | None | _Unchanged = UNCHANGED) -> Folder:
+    """Rename and/or change the description (needs UPDATE). A department drive's root is
+    renamed by admins only (super admin, organization ADMIN, its department admins); a My
+    Drive root keeps its name."""
+    actor.require_organization()
+    new_name = clean_folder_name(name) if name is not None else None
+    new_description = description if description is UNCHANGED else clean_description(description)
+    async with db.transaction() as session:
+        access = await permissions.require(session, actor, FOLDER, folder_id, Capability.UPDATE)
+        folder = await session.get(Folder, folder_id, with_for_update=True)
+        before = {"name": folder.name, "description": folder.description}
+        if new_name is not None and new_name != folder.name:
+            if folder.parent_id is None and folder.owner_type == "USER":
+                raise BadInput("My Drive cannot be renamed", field="name")
+            if folder.parent_id is None and not access.is_reviewer:
+                raise Forbidden("Only admins can rename a department drive")
+            if folder.parent_id is not None and await _live_sibling_named(
+                    session, folder.parent_id, new_name, other_than=folder.id):
+                raise _name_conflict(new_name)
+            folder.name = new_name
+        if new_description is not UNCHANGED:
+            folder.description = new_description
+        after = {"name": folder.name, "description": folder.description}
+        if after == before:
+            return folder
+        folder.updated_at = utcnow()
+        try:
+            await session.flush()
+        except IntegrityError as exc:
+            if _is_unique_violation(exc, SIBLING_CONFLICT):
+                raise _name_conflict(folder.name) from None
+            raise
+        await audit.record_by(session, actor, "UPDATE", "FOLDER", resource_id=folder.id, resource_name=folder.name,
+                              details={"before": before, "after": after})
+    return folder
+
+
+@audited("MOVE", "FOLDER")
+async def move_folder(db: Database, actor: Principal, *, folder_id: uuid.UUID, new_parent_id: uuid.UUID) -> Folder:
+    """Move a folder (with its subtree) under another folder of the organization. Needs DELETE
+    on the folder and CREATE on the new parent. One UPDATE rewrites the subtree's paths, and
+    its drive (department, owner) when it crosses drives."""
+    organization_id = actor.require_organization()
+    async with db.transaction() as session:
+        await lock_folder_tree(session, organization_id, exclusive=True)
+        await permissions.require(session, actor, FOLDER, folder_id, Capability.DELETE)
+        folder = await session.get(Folder, folder_id)
+        if folder.parent_id is None:
+            raise BadInput("A drive's root folder cannot be moved", field="folderId")
+        await permissions.require(session, actor, FOLDER, new_parent_id, Capability.CREATE)
+        target = await session.get(Folder, new_parent_id)
+        if folder.id in target.path:
+            raise BadInput("A folder cannot be moved into itself or one of its subfolders", field="newParentId")
+        if target.id == folder.parent_id:
+            return folder
+        if await _live_sibling_named(session, target.id, folder.name):
+            raise _name_conflict(folder.name)
+        old_parent_id = folder.parent_id
+        old_depth = len(folder.path)
+        new_prefix = [*target.path, folder.id]
+        f = Folder.__table__
+        statement = (
+            update(f)
+            .where(f.c.organization_id == organization_id, f.c.path.contains([folder.id]))
+            .values(
+                # The moved folder's path becomes target.path + [id]; its descendants keep
+                # their part below it.
+                path=func.array_cat(literal(new_prefix, _UUIDS), f.c.path[old_depth + 1:func.cardinality(f.c.path)]),
+                parent_id=case((f.c.id == folder.id, literal(target.id, UUID(as_uuid=True))), else_=f.c.parent_id),
+                department_id=target.department_id, owner_type=target.owner_type, owner_id=target.owner_id,
+                updated_at=case((f.c.id == folder.id, func.now()), else_=f.c.updated_at),
+            )
+        )
+        try:
+            await session.execute(statement)
+        except IntegrityError as exc:
+            if _is_unique_violation(exc, SIBLING_CONFLICT):
+                raise _name_conflict(folder.name) from None
+            raise
+        await session.refresh(folder)
+        await audit.record_by(session, actor, "MOVE", "FOLDER", resource_id=folder.id, resource_name=folder.name,
+                              details={"fromParentId": str(old_parent_id), "toParentId": str(target.id)})
+    return folder
+
+
+async def _has_live_content(session: AsyncSession, folder_id: uuid.UUID) -> bool:
+    child = exists().where(Folder.parent_id == folder_id, Folder.deleted_at.is_(None))
+    document = exists().where(Document.folder_id == folder_id, Document.deleted_at.is_(None))
+    return bool((await session.execute(select(or_(child, document)))).scalar())
+
+
+def _subtree(folder: Folder):
+    """Folders of `folder`'s subtree (itself included), through the GIN index on path."""
+    return and_(Folder.organization_id == folder.organization_id, Folder.path.contains([folder.id]))
+
+
+@audited("DELETE", "FOLDER")
+async def delete_folder(db: Database, actor: Principal, *, folder_id: uuid.UUID, comment: str | None = None) -> Folder:
+    """Soft-delete the folder and everything live below it (folders and documents) as one
+    deletion set. Needs DELETE; a folder that still holds live subfolders or documents can be
+    deleted only with implicit access (admins, department admins, its My Drive's owner, its
+    creator) until the approval workflow exists."""
+    organization_id = actor.require_organization()
+    comment = clean_description(comment, field="comment", max_length=1000)
+    async with db.transaction() as session:
+        await lock_folder_tree(session, organization_id, exclusive=True)
+        access = await permissions.require(session, actor, FOLDER, folder_id, Capability.DELETE)
+        folder = await session.get(Folder, folder_id)
+        if folder.parent_id is None:
+            raise BadInput("A drive's root folder cannot be deleted", field="folderId")
+        if not access.is_implicit and await _has_live_content(session, folder.id):
+            raise Forbidden("This folder is not empty: only admins, its owner or its creator can delete a "
+                            "non-empty folder; delete its contents first")
+        deletion_id, now = uuid.uuid4(), utcnow()
+        hidden = {"deleted_at": now, "deleted_by": actor.user_id, "deletion_id": deletion_id}
+        subtree = select(Folder.id).where(_subtree(folder))
+        folders = await session.execute(
+            update(Folder).where(_subtree(folder), Folder.deleted_at.is_(None)).values(**hidden))
+        documents = await session.execute(
+            update(Document).where(Document.folder_id.in_(subtree), Document.deleted_at.is_(None)).values(**hidden))
+        await session.refresh(folder)
+        await audit.record_by(session, actor, "DELETE", "FOLDER", resource_id=folder.id, resource_name=folder.name,
+                              details={"deletionId": str(deletion_id), "folders": folders.rowcount,
+                                       "documents": documents.rowcount, "comment": comment})
+    return folder
+
+
+@audited("RESTORE", "FOLDER")
+async def restore_folder(db: Database, actor: Principal, *, folder_id: uuid.UUID) -> Folder:
+    """Bring back exactly the deletion set the folder was hidden with. Needs DELETE on it
+    (implicit access has it); refused while its parent is deleted (restore that first) or
+    when a live sibling took its name meanwhile."""
+    organization_id = actor.require_organization()
+    async with db.transaction() as session:
+        await lock_folder_tree(session, organization_id, exclusive=True)
+        await permissions.require(session, actor, FOLDER, folder_id, Capability.DELETE, include_deleted=True)
+        folder = await session.get(Folder, folder_id)
+        if folder.deleted_at is None:
+            raise Conflict("This folder is not deleted")
+        parent = await session.get(Folder, folder.parent_id)
+        if parent.deleted_at is not None:
+            raise Conflict(f'The folder "{parent.name}" that contained it is deleted; restore that first')
+        if await _live_sibling_named(session, parent.id, folder.name):
+            raise _name_conflict(folder.name)
+        deletion_id = folder.deletion_id
+        live = {"deleted_at": None, "deleted_by": None, "deletion_id": None}
+        try:
+            folders = await session.execute(
+                update(Folder).where(Folder.organization_id == organization_id, Folder.deletion_id == deletion_id)
+                .values(**live))
+            documents = await session.execute(
+                update(Document).where(Document.organization_id == organization_id,
+                                       Document.deletion_id == deletion_id).values(**live))
+        except IntegrityError as exc:
+            if _is_unique_violation(exc, SIBLING_CONFLICT):
+                raise _name_conflict(folder.name) from None
+            raise
+        await session.refresh(folder)
+        await audit.record_by(session, actor, "RESTORE", "FOLDER", resource_id=folder.id, resource_name=folder.name,
+                              details={"deletionId": str(deletion_id), "folders": folders.rowcount,
+                                       "documents": documents.rowcount})
+    return folder
+
+
+# --- reads ----------------------------------------------------------------------------------------
+
+CountFn = Callable[[], Awaitable[int]]
+
+
+def _after_name_and_id(page: PageRequest) -> tuple[str, uuid.UUID] | None:
+    if page.after is None:
+        return None
+    if len(page.after) != 2 or page.after[0] is None:
+        raise BadInput("Malformed cursor", argument="after")
+    try:
+        return page.after[0], uuid.UUID(page.after[1])
+    except (TypeError, ValueError):
+        raise BadInput("Malformed cursor", argument="after") from None
+
+
+async def list_children(db: Database, actor: Principal, folder_id: uuid.UUID,
+                        page: PageRequest) -> tuple[Page[Folder], CountFn]:
+    """Live subfolders of `folder_id` the actor may VIEW, by lower(name) then id. The caller
+    has already established that the actor may see `folder_id`."""
+    visible = permissions.visible_folder_ids(Actor.of(actor), Folder.parent_id == folder_id).subquery()
+    sort_name = func.lower(Folder.name)
+    query = select(Folder, sort_name.label("sort_name")).join(visible, visible.c.id == Folder.id)
+    after = _after_name_and_id(page)
+    if after is not None:
+        query = query.where(tuple_(sort_name, Folder.id) > tuple_(literal(after[0]), literal(after[1], UUID(as_uuid=True))))
+    query = query.order_by(sort_name, Folder.id).limit(page.first + 1)
+    async with db.reading() as session:
+        rows = (await session.execute(query)).all()
+    result = make_page(rows, page, key_of=lambda row: (row.sort_name, row.Folder.id))
+    result.items = [(cursor, row.Folder) for cursor, row in result.items]
+
+    async def count() -> int:
+        async with db.reading() as session:
+            return (await session.execute(select(func.count()).select_from(visible))).scalar_one()
+
+    return result, count
+
+
+async def list_drives(db: Database, actor: Principal) -> list[Folder]:
+    """The department roots the actor may view (by name), then the actor's own My Drive."""
+    who = Actor.of(actor)
+    visible = permissions.visible_folder_ids(
+        who, Folder.parent_id.is_(None), or_(Folder.owner_type == "ORG", Folder.owner_id == who.user_id),
+    ).subquery()
+    query = (select(Folder).join(visible, visible.c.id == Folder.id)
+             .order_by(Folder.owner_type == "USER", func.lower(Folder.name), Folder.id))
+    async with db.reading() as session:
+        return list((await session.execute(query)).scalars())
