@@ -9,12 +9,14 @@ from typing import Optional
 
 import typer
 
+from .cli_audit import app as audit_app
 from .config import Settings, get_settings
 
 app = typer.Typer(help="docgraph: a document management system served as a GraphQL API.",
                   no_args_is_help=True, add_completion=False)
 
 DataDir = typer.Option(None, "--data-dir", help="Data directory (env DOCGRAPH_DATA_DIR).")
+app.add_typer(audit_app, name="audit")
 
 
 def _settings(data_dir: Optional[Path]) -> Settings:

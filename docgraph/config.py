@@ -39,7 +39,27 @@ class Settings(BaseSettings):
     login_failure_window: int = 900
     db_pool_size: int = 10
     max_request_bytes: int = 1_000_000
+    # Documents and storage. The per-document size limit and quota are organization settings
+    # (see services/validation.py); these are the server-side knobs around them.
+    # Absolute base URL of this API for the links it hands out (/files/..., /uploads/...);
+    # absent: taken from each request (fine unless a proxy rewrites the host).
+    public_url: str | None = None
+    download_url_ttl: int = Field(default=300, ge=10)
+    upload_session_ttl: int = Field(default=24 * 3600, ge=60)
+    upload_part_size: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024)
+    # Unreferenced objects (and blob rows) younger than this are left alone by the orphan sweep:
+    # they may belong to an upload that has not committed yet.
+    upload_grace_seconds: int = Field(default=3600, ge=0)
     log_level: str = "INFO"
+    # Live events and background work (docgraph/events).
+    # Run the outbox worker inside each API process (`serve --no-worker` sets this false).
+    run_worker: bool = True
+    # The worker is woken by NOTIFY on docgraph_jobs; this polling interval is the fallback.
+    worker_poll_seconds: float = Field(default=5.0, gt=0)
+    # Events buffered per subscriber before it is cut off as too slow.
+    subscriber_queue_size: int = Field(default=1000, ge=1)
+    # How often the LISTEN connection is pinged, to notice a dead connection and reconnect.
+    listener_ping_seconds: float = Field(default=15.0, gt=0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

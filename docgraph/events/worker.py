@@ -3,15 +3,21 @@ retries failures with exponential backoff. Any number of workers may run side by
 
 Handlers are registered per job kind with `@handler("kind")` and must be idempotent: a job can
 run again after a crash between its effect and the commit that marks it done.
+
+The loop sleeps until woken by a NOTIFY on `docgraph_jobs` (publish.enqueue sends one with
+every job), until the next job's `run_after`, or for `worker_poll_seconds` at most (the
+fallback when notifications are missed). Periodic jobs (`@periodic`) are enqueued by whichever
+worker gets there first: one job per period, thanks to the outbox's unique dedupe key.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -24,7 +30,6 @@ from ..models.base import utcnow
 log = logging.getLogger("docgraph.worker")
 
 MAX_BACKOFF = timedelta(hours=1)
-IDLE_SLEEP_SECONDS = 1.0
 
 
 @dataclass
@@ -91,18 +96,111 @@ async def _run_job(session: AsyncSession, context: JobContext, job) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Periodic:
+    kind: str
+    every: timedelta
+    payload: dict
+
+
+PERIODIC: dict[str, Periodic] = {}
+# How often a worker checks whether a periodic job is due (the period itself may be longer).
+SCHEDULE_CHECK_SECONDS = 60.0
+
+
+def periodic(kind: str, every: timedelta, payload: dict | None = None) -> Callable[[Handler], Handler]:
+    """Register a handler AND enqueue its job once per `every` (aligned on the epoch)."""
+    def register(fn: Handler) -> Handler:
+        PERIODIC[kind] = Periodic(kind, every, payload or {})
+        return handler(kind)(fn)
+
+    return register
+
+
+async def schedule_periodic(db: Database, now: datetime | None = None) -> int:
+    """Enqueue every periodic job whose current period has none yet; returns how many."""
+    from .publish import enqueue
+
+    now = now or utcnow()
+    created = 0
+    async with db.transaction() as session:
+        for job in PERIODIC.values():
+            period = int(now.timestamp() // job.every.total_seconds())
+            if await enqueue(session, job.kind, job.payload, dedupe_key=f"periodic:{job.kind}:{period}"):
+                created += 1
+    return created
+
+
+OUTBOX_RETENTION = timedelta(days=7)
+
+
+@periodic("outbox.cleanup", every=timedelta(hours=1))
+async def cleanup_outbox(context: JobContext, payload: dict) -> None:
+    """Completed jobs are kept a week for inspection, then deleted (idempotent)."""
+    await context.session.execute(
+        text("DELETE FROM outbox WHERE completed_at < :before"), {"before": utcnow() - OUTBOX_RETENTION})
+
+
+_NEXT_DUE_SQL = text("SELECT extract(epoch FROM min(run_after) - now()) FROM outbox WHERE completed_at IS NULL")
+
+
+async def _seconds_until_next_job(db: Database, limit: float) -> float:
+    async with db.reading() as session:
+        seconds = (await session.execute(_NEXT_DUE_SQL)).scalar()
+    return limit if seconds is None else max(0.0, min(float(seconds), limit))
+
+
 async def run_forever(settings: Settings, database_url: str, *, storage: Any = None,
-                      stop: asyncio.Event | None = None) -> None:
+                      stop: asyncio.Event | None = None, broker: Any = None) -> None:
+    """Run jobs until `stop` is set. `broker` (the app's, in-process) delivers the wake-ups;
+    without one (`docgraph worker`) the worker listens on its own connection."""
+    from .broker import Broker
+    from .publish import JOBS_CHANNEL
+
     db = Database(database_url, pool_size=2)
     stop = stop or asyncio.Event()
+    own_broker = broker is None
+    if own_broker:
+        broker = Broker(database_url, channels=(JOBS_CHANNEL,), ping_seconds=settings.listener_ping_seconds)
+        await broker.start()
+    wake = asyncio.Event()
+    unregister = broker.on_channel(JOBS_CHANNEL, lambda _payload: wake.set())
+    poll = settings.worker_poll_seconds
+    last_schedule, failures = 0.0, 0
     log.info("outbox worker started")
     try:
         while not stop.is_set():
-            claimed = await run_once(db, storage, settings)
-            if claimed == 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), IDLE_SLEEP_SECONDS)
-                except TimeoutError:
-                    pass
+            wake.clear()  # before claiming: a NOTIFY during the run wakes the next wait at once
+            try:
+                if time.monotonic() - last_schedule >= SCHEDULE_CHECK_SECONDS:
+                    await schedule_periodic(db)
+                    last_schedule = time.monotonic()
+                if await run_once(db, storage, settings):
+                    failures = 0
+                    continue
+                timeout = await _seconds_until_next_job(db, poll)
+                failures = 0
+            except Exception:  # noqa: BLE001 - the database may be away; keep the loop alive
+                failures += 1
+                timeout = min(2.0 ** failures, poll * 6)
+                log.exception("outbox worker iteration failed; retrying in %.0f s", timeout)
+            await _wait_any(stop, wake, timeout)
     finally:
+        unregister()
+        if own_broker:
+            await broker.stop()
         await db.dispose()
+        log.info("outbox worker stopped")
+
+
+async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, timeout: float) -> None:
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
+# Handler modules register their jobs on import (kept last: they import from this module).
+from . import sweep as _sweep  # noqa: E402,F401 - the storage orphan sweep (documents)

@@ -60,5 +60,11 @@ class Context:
 
         return Loaders(self)
 
+    def reset_loaders(self) -> None:
+        """Forget the loaders and their caches. A websocket connection keeps one context for
+        its whole life, so subscriptions call this before each event: the event is resolved
+        with what the database says now, not what it said at the first event."""
+        self.__dict__.pop("loaders", None)
+
 
 Info = StrawberryInfo[Context, None]

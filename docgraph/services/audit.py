@@ -54,6 +54,10 @@ async def record(
     await session.execute(_LOCK_SQL, {"org": organization_id})
     last = (await session.execute(_LAST_SQL, {"org": organization_id})).first()
     client = client or ClientInfo()
+    if details is not None:
+        # Hashed as it will be read back (UUIDs, datetimes as strings after a JSON round trip),
+        # so `docgraph audit verify` recomputes the same hash from the stored row.
+        details = json.loads(json.dumps(details, default=str))
     entry = AuditLog(
         organization_id=organization_id, user_id=user_id, action=action, resource_type=resource_type,
         resource_id=resource_id, resource_name=resource_name, change_details=details,

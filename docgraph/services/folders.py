@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .. import permissions
 from ..auth.principal import Principal
 from ..db import Database
+from ..events import publish
 from ..errors import BadInput, Conflict, Forbidden
 from ..models import Document, Folder, Grant
 from ..models.base import utcnow
@@ -125,6 +126,7 @@ async def create_folder(db: Database, actor: Principal, *, parent_id: uuid.UUID,
         session.add(_full_grant(folder, actor.user_id))
         await audit.record_by(session, actor, "CREATE", "FOLDER", resource_id=folder.id, resource_name=name,
                               details={"parentId": str(parent.id), "description": description})
+        await publish.folder_event(session, organization_id, parent.id, "ADDED", "FOLDER", folder.id)
     return folder
 
 
@@ -164,6 +166,9 @@ async def update_folder(db: Database, actor: Principal, *, folder_id: uuid.UUID,
             raise
         await audit.record_by(session, actor, "UPDATE", "FOLDER", resource_id=folder.id, resource_name=folder.name,
                               details={"before": before, "after": after})
+        if folder.parent_id is not None:
+            await publish.folder_event(session, folder.organization_id, folder.parent_id, "UPDATED", "FOLDER",
+                                       folder.id)
     return folder
 
 
@@ -212,6 +217,7 @@ async def move_folder(db: Database, actor: Principal, *, folder_id: uuid.UUID, n
         await session.refresh(folder)
         await audit.record_by(session, actor, "MOVE", "FOLDER", resource_id=folder.id, resource_name=folder.name,
                               details={"fromParentId": str(old_parent_id), "toParentId": str(target.id)})
+        await publish.node_moved(session, organization_id, old_parent_id, target.id, "FOLDER", folder.id)
     return folder
 
 
@@ -254,6 +260,7 @@ async def delete_folder(db: Database, actor: Principal, *, folder_id: uuid.UUID,
         await audit.record_by(session, actor, "DELETE", "FOLDER", resource_id=folder.id, resource_name=folder.name,
                               details={"deletionId": str(deletion_id), "folders": folders.rowcount,
                                        "documents": documents.rowcount, "comment": comment})
+        await publish.folder_event(session, organization_id, folder.parent_id, "REMOVED", "FOLDER", folder.id)
     return folder
 
 
@@ -291,6 +298,7 @@ async def restore_folder(db: Database, actor: Principal, *, folder_id: uuid.UUID
         await audit.record_by(session, actor, "RESTORE", "FOLDER", resource_id=folder.id, resource_name=folder.name,
                               details={"deletionId": str(deletion_id), "folders": folders.rowcount,
                                        "documents": documents.rowcount})
+        await publish.folder_event(session, organization_id, folder.parent_id, "ADDED", "FOLDER", folder.id)
     return folder
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .. import permissions
 from ..auth.principal import Principal
 from ..db import Database
+from ..events import publish
 from ..errors import BadInput, Conflict, Forbidden, NotFound
 from ..models import Document, Folder, Grant, Group, Role
 from ..models.base import utcnow
@@ -153,9 +154,13 @@ async def share(db: Database, actor: Principal, *, resource: ResourceKey, subjec
             await session.flush()
         except IntegrityError:  # the same subject was shared concurrently: one row per pair
             raise Conflict("This resource was just shared with the same subject; try again") from None
-        await audit.record_by(session, actor, "SHARE", kind, resource_id=resource_id,
-                              resource_name=await _resource_name(session, resource),
+        name = await _resource_name(session, resource)
+        await audit.record_by(session, actor, "SHARE", kind, resource_id=resource_id, resource_name=name,
                               details=_audit_details(grant, before=before))
+        if before is None and capabilities:
+            await publish.notify_subject(
+                session, organization_id, subject_type, subject_id, "SHARED_WITH_YOU", "Shared with you",
+                f'A {kind.lower()} was shared with you: "{name}"', kind, resource_id, exclude=[actor.user_id])
     return grant
 
 

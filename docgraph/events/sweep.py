@@ -1,0 +1,184 @@
+"""The orphan sweep: a periodic worker job that reclaims storage nothing refers to.
+
+What a crash or a refused upload can leave (see services/content.py):
+- staging objects (`{org}/staging/...`): an upload that never reached its transaction;
+- content objects without a `blob` row (`{org}/blobs/{sha256}`): promoted, then rolled back;
+- `blob` rows no version, pending approval or open upload session refers to (a version's
+  blob is kept even when its document is in the trash: retention purges those).
+Only things older than the grace period (`upload_grace_seconds`) are touched: younger ones may
+belong to an upload in flight. A content object is deleted while holding the same per-content
+lock that uploads hold while they promote and record it, after checking again that nothing
+refers to it; the blob row stays as a tombstone (`purged_at`), revived if the content comes back.
+Expired upload sessions are closed first (their multipart uploads aborted).
+
+Everything is idempotent: deleting a missing object is a no-op, and the checks are repeated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..models import Approval, Blob, DocumentVersion, Organization, UploadSession
+from ..models.base import utcnow
+from ..services.content import lock_content, staging_prefix
+from ..services.uploads import expire_sessions
+from ..storage import Storage, build_storage
+from .publish import enqueue
+from .worker import JobContext, periodic
+
+log = logging.getLogger("docgraph.sweep")
+
+KIND = "storage.sweep"
+EVERY = timedelta(minutes=15)
+DEFAULT_GRACE = timedelta(hours=1)
+# Deletions per run: each holds a transaction lock until the job commits. More: run again.
+MAX_DELETIONS = 500
+_CHECK_BATCH = 500
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass
+class SweepReport:
+    expired_sessions: int = 0
+    staging_objects: int = 0
+    blob_objects: int = 0
+    blob_rows: int = 0
+
+    @property
+    def deletions(self) -> int:
+        return self.staging_objects + self.blob_objects + self.blob_rows
+
+
+@periodic(KIND, every=EVERY)
+async def sweep_job(context: JobContext, payload: dict) -> None:
+    settings = context.settings
+    grace = timedelta(seconds=settings.upload_grace_seconds) if settings is not None else DEFAULT_GRACE
+    async with _storage_of(context) as storage:
+        report = await sweep(context.session, storage, grace=grace)
+    log.info("storage sweep: %s", report)
+    if report.deletions >= MAX_DELETIONS:  # more to do: go on right after this run commits
+        await enqueue(context.session, KIND, {})
+
+
+@contextlib.asynccontextmanager
+async def _storage_of(context: JobContext):
+    """The worker's storage; a standalone `docgraph worker` may have none: build the configured one."""
+    if context.storage is not None:
+        yield context.storage
+        return
+    if context.settings is None:
+        raise RuntimeError("the worker has neither storage nor settings")
+    settings = context.settings
+    storage = build_storage(
+        settings.storage, data_dir=settings.data_dir, s3_endpoint_url=settings.s3_endpoint_url,
+        s3_bucket=settings.s3_bucket, s3_region=settings.s3_region, s3_access_key=settings.s3_access_key,
+        s3_secret_key=settings.s3_secret_key)
+    try:
+        yield storage
+    finally:
+        await storage.close()
+
+
+async def sweep(session: AsyncSession, storage: Storage, *, grace: timedelta,
+                now: datetime | None = None) -> SweepReport:
+    """One pass over every organization, in the caller's transaction."""
+    cutoff = (now or utcnow()) - grace
+    report = SweepReport(expired_sessions=await expire_sessions(session, storage))
+    organizations = (await session.execute(select(Organization.id))).scalars().all()
+    for organization_id in organizations:
+        if report.deletions >= MAX_DELETIONS:
+            break
+        report.staging_objects += await _sweep_staging(session, storage, organization_id, cutoff)
+        report.blob_objects += await _sweep_unrecorded_objects(session, storage, organization_id, cutoff)
+        report.blob_rows += await _sweep_unreferenced_blobs(session, storage, organization_id, cutoff)
+    if hasattr(storage, "sweep_temporary"):  # filesystem: crash leftovers and abandoned parts
+        await storage.sweep_temporary(older_than=grace.total_seconds())
+    return report
+
+
+async def _sweep_staging(session: AsyncSession, storage: Storage, organization_id: uuid.UUID,
+                         cutoff: datetime) -> int:
+    """Staging objects are never referenced by rows, except while an open upload session's
+    assembled parts wait for their completion to promote them."""
+    waiting = set((await session.execute(select(UploadSession.staging_key).where(
+        UploadSession.organization_id == organization_id, UploadSession.status == "OPEN",
+        UploadSession.staging_key.is_not(None)))).scalars())
+    deleted = 0
+    async for info in storage.list_keys(staging_prefix(organization_id)):
+        if info.last_modified < cutoff and info.key not in waiting:
+            await storage.delete(info.key)
+            deleted += 1
+            if deleted >= MAX_DELETIONS:
+                break
+    return deleted
+
+
+async def _sweep_unrecorded_objects(session: AsyncSession, storage: Storage, organization_id: uuid.UUID,
+                                    cutoff: datetime) -> int:
+    """Content objects with no live blob row."""
+    old: list[str] = []
+    async for info in storage.list_keys(f"{organization_id}/blobs/"):
+        if info.last_modified < cutoff and _SHA256.fullmatch(info.key.rsplit("/", 1)[-1]):
+            old.append(info.key)
+    deleted = 0
+    for start in range(0, len(old), _CHECK_BATCH):
+        batch = old[start:start + _CHECK_BATCH]
+        recorded = set((await session.execute(select(Blob.storage_key).where(
+            Blob.storage_key.in_(batch), Blob.purged_at.is_(None)))).scalars())
+        for key in batch:
+            if key in recorded:
+                continue
+            sha256 = key.rsplit("/", 1)[-1]
+            await lock_content(session, organization_id, sha256)
+            if await _live_row(session, organization_id, sha256) is None:  # still unrecorded
+                await storage.delete(key)
+                deleted += 1
+                if deleted >= MAX_DELETIONS:
+                    return deleted
+    return deleted
+
+
+async def _live_row(session: AsyncSession, organization_id: uuid.UUID, sha256: str) -> Blob | None:
+    return (await session.execute(
+        select(Blob).where(Blob.organization_id == organization_id, Blob.sha256 == sha256,
+                           Blob.purged_at.is_(None))
+        .with_for_update().execution_options(populate_existing=True)
+    )).scalar_one_or_none()
+
+
+def _referenced():
+    """Whether anything still needs a blob row's content."""
+    return (exists().where(DocumentVersion.blob_id == Blob.id)
+            | exists().where(Approval.staged_blob_id == Blob.id, Approval.status == "PENDING")
+            | exists().where(UploadSession.existing_blob_id == Blob.id, UploadSession.status == "OPEN"))
+
+
+async def _sweep_unreferenced_blobs(session: AsyncSession, storage: Storage, organization_id: uuid.UUID,
+                                    cutoff: datetime) -> int:
+    candidates = (await session.execute(
+        select(Blob.sha256).where(Blob.organization_id == organization_id, Blob.purged_at.is_(None),
+                                  Blob.created_at < cutoff, ~_referenced())
+        .limit(MAX_DELETIONS)
+    )).scalars().all()
+    purged = 0
+    for sha256 in candidates:
+        await lock_content(session, organization_id, sha256)
+        blob = await _live_row(session, organization_id, sha256)
+        if blob is None:
+            continue
+        still_needed = (await session.execute(select(_referenced()).where(Blob.id == blob.id))).scalar()
+        if still_needed:
+            continue
+        await storage.delete(blob.storage_key)
+        blob.purged_at = utcnow()
+        purged += 1
+    await session.flush()
+    return purged
