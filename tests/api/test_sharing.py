@@ -202,3 +202,40 @@ async def test_full_grant_shows_every_flag(api, s):
                         "canDelete canShare canManage } grantedBy { id } } } }", {"id": share_id}, token=s.ed.token)
     assert capabilities(data["node"]["permissions"]) == ALL  # the row as written; the ceiling applies on use
     assert data["node"]["grantedBy"] == {"id": s.ada.id}
+
+
+SHARE_MUTATION = """mutation($input: ShareInput!) { share(input: $input) { share { id } } }"""
+INBOX = "{ notifications { edges { node { type message resource { id } } } } }"
+
+
+async def test_sharing_notifies_the_user_or_every_group_member_but_not_the_sharer(api, factory):
+    """SHARED_WITH_YOU: a USER share reaches that user; a GROUP share each member except the
+    admin who shared; sharing again (an update) does not notify twice."""
+    from docgraph import globalid
+
+    org = await factory.organization()
+    admin = await factory.user(org, "ADMIN")
+    alice, bob, carol = await factory.user(org), await factory.user(org), await factory.user(org)
+    team = await factory.group(org, bob, admin)
+    department = await factory.department(org, by=admin)
+    admin_token = factory.token(admin, org)
+    folder_id = (await api.ok("""mutation($p: ID!) { createFolder(input: {parentId: $p, name: "Board"})
+                                 { folder { id } } }""",
+                              {"p": globalid.encode("Folder", department.root_folder_id)}, token=admin_token)
+                 )["createFolder"]["folder"]["id"]
+    for subject in (globalid.encode("User", alice.id), globalid.encode("Group", team.id)):
+        await api.ok(SHARE_MUTATION, {"input": {"resourceId": folder_id, "subjectId": subject,
+                                                "capabilities": ["VIEW"]}}, token=admin_token)
+    await api.ok(SHARE_MUTATION, {"input": {"resourceId": folder_id, "subjectId": globalid.encode("User", alice.id),
+                                            "capabilities": ["VIEW", "CREATE"]}}, token=admin_token)
+
+    async def inbox(user):
+        return (await api.ok(INBOX, token=factory.token(user, org)))["notifications"]["edges"]
+
+    for user in (alice, bob):
+        edges = await inbox(user)
+        assert [e["node"]["type"] for e in edges] == ["SHARED_WITH_YOU"], user.email
+        assert edges[0]["node"]["resource"] == {"id": folder_id}
+        assert '"Board"' in edges[0]["node"]["message"]
+    assert await inbox(carol) == []
+    assert await inbox(admin) == []
