@@ -22,6 +22,10 @@ from .auth.tokens import TokenSigner
 from .config import Settings, get_settings
 from .db import Database, resolve_database_url
 from .errors import DocgraphError, Unauthenticated
+from .events.broker import BrokerCollector
+from .events.runtime import start_background
+from .http import files
+from .http.graphql_uploads import handle_multipart
 from .resolvers.context import Context, Services
 from .schema.root import build_schema
 
@@ -55,7 +59,11 @@ class GraphQLApp(GraphQL):
         if scope["type"] == "http":
             request = Request(scope)
             refusal = self._refuse(request)
-            if refusal is None and request.method == "POST" and not _is_multipart(request):
+            if refusal is None and request.method == "POST" and _is_multipart(request):
+                # Files stream to storage as they arrive (docgraph/http/graphql_uploads.py).
+                await handle_multipart(self, scope, receive, send)
+                return
+            if refusal is None and request.method == "POST":
                 receive, refusal = await self._buffer_limited(receive)
             if refusal is not None:
                 await refusal(scope, receive, send)
@@ -196,6 +204,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     services = services or build_services(settings)
     graphql = GraphQLApp(services, settings)
     metrics = Metrics()
+    metrics.registry.register(BrokerCollector(lambda: services.broker))
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -222,9 +231,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        stop_background = await start_background(services)
         try:
             yield
         finally:
+            await stop_background()
             if services.storage is not None and hasattr(services.storage, "close"):
                 await services.storage.close()
             await services.db.dispose()
@@ -239,6 +250,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Route("/files/{token}", files.download, methods=["GET", "HEAD"]),
+            Route("/uploads/{session_id}/parts/{part_number:int}", files.put_part, methods=["PUT"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),

@@ -1,11 +1,16 @@
 """Test fixtures: a real PostgreSQL (DATABASE_URL, else pgserver), one fresh database per test
-cloned from a migrated template, and the ASGI app driven over HTTP with httpx."""
+cloned from a migrated template, and the ASGI app driven over HTTP with httpx. Storage: the app
+stores blobs on the filesystem under tmp_path; `backend` runs a test on both backends, S3 being
+ONE moto server (or S3_ENDPOINT_URL) for the whole session, spoken to over real HTTP."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
+import subprocess
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -18,6 +23,7 @@ from sqlalchemy import make_url
 from docgraph.app import build_services, create_app
 from docgraph.config import Settings
 from docgraph.db import async_url
+from docgraph.storage import S3Storage
 from docgraph.migrate import upgrade
 
 from .factories import Factory
@@ -118,3 +124,69 @@ def factory(services) -> Factory:
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:8]
+
+
+# --- S3 over real HTTP: one moto server per session (shared with tests/storage) ------------------
+
+# moto runs in a child process so that its in-memory objects and its CPU time stay out of this
+# process: the constant-memory tests measure this process with tracemalloc.
+_MOTO = """
+import logging, sys
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+from moto.server import ThreadedMotoServer
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+server.start()
+print(server.get_host_and_port()[1], flush=True)
+sys.stdin.read()  # serve until the test session closes our stdin
+server.stop()
+"""
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """``S3_ENDPOINT_URL`` (e.g. MinIO, with S3_ACCESS_KEY/S3_SECRET_KEY) when set, else moto."""
+    if url := os.environ.get("S3_ENDPOINT_URL"):
+        yield url
+        return
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _MOTO], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        port = int(proc.stdout.readline())
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.stdin.close()
+        proc.stdout.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture
+async def s3_storage(s3_endpoint):
+    """An S3Storage on a fresh bucket of the session's S3 server (emptied afterwards)."""
+    storage = S3Storage(
+        f"docgraph-api-{uuid.uuid4().hex[:16]}", endpoint_url=s3_endpoint,
+        access_key=os.environ.get("S3_ACCESS_KEY", "testing"),
+        secret_key=os.environ.get("S3_SECRET_KEY", "testing"),
+    )
+    await storage.ensure_bucket()
+    yield storage
+    with contextlib.suppress(Exception):
+        s3 = await storage._client()
+        for upload in (await s3.list_multipart_uploads(Bucket=storage.bucket)).get("Uploads", ()):
+            await storage.abort_multipart(upload["Key"], upload["UploadId"])
+        async for info in storage.list_keys(""):
+            await storage.delete(info.key)
+        await s3.delete_bucket(Bucket=storage.bucket)
+    await storage.close()
+
+
+@pytest.fixture(params=["filesystem", "s3"])
+def backend(request, services):
+    """Run the test once per storage backend: the app's storage is swapped for S3 in the s3 run.
+    (A plain fixture: an async one cannot set up another async fixture on demand.)"""
+    if request.param == "s3":
+        services.storage = request.getfixturevalue("s3_storage")
+    return services.storage

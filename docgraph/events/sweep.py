@@ -11,6 +11,9 @@ lock that uploads hold while they promote and record it, after checking again th
 refers to it; the blob row stays as a tombstone (`purged_at`), revived if the content comes back.
 Expired upload sessions are closed first (their multipart uploads aborted).
 
+The same check and deletion serve the `approval.cleanup` job: the staged content of a rejected or
+cancelled approval is reclaimed at once, not after the grace period.
+
 Everything is idempotent: deleting a missing object is a no-op, and the checks are repeated.
 """
 
@@ -32,13 +35,16 @@ from ..services.content import lock_content, staging_prefix
 from ..services.uploads import expire_sessions
 from ..storage import Storage, build_storage
 from .publish import enqueue
-from .worker import JobContext, periodic
+from .worker import JobContext, handler, periodic
 
 log = logging.getLogger("docgraph.sweep")
 
 KIND = "storage.sweep"
+# Enqueued by services/approvals.py when a request with staged content is rejected or cancelled.
+APPROVAL_CLEANUP = "approval.cleanup"
 EVERY = timedelta(minutes=15)
 DEFAULT_GRACE = timedelta(hours=1)
+DEFAULT_SESSION_TTL = timedelta(hours=24)
 # Deletions per run: each holds a transaction lock until the job commits. More: run again.
 MAX_DELETIONS = 500
 _CHECK_BATCH = 500
@@ -61,8 +67,10 @@ class SweepReport:
 async def sweep_job(context: JobContext, payload: dict) -> None:
     settings = context.settings
     grace = timedelta(seconds=settings.upload_grace_seconds) if settings is not None else DEFAULT_GRACE
+    # Parts of an open session may rest untouched until it expires; only older ones are leftovers.
+    session_ttl = timedelta(seconds=settings.upload_session_ttl) if settings is not None else DEFAULT_SESSION_TTL
     async with _storage_of(context) as storage:
-        report = await sweep(context.session, storage, grace=grace)
+        report = await sweep(context.session, storage, grace=grace, leftovers_after=session_ttl + grace)
     log.info("storage sweep: %s", report)
     if report.deletions >= MAX_DELETIONS:  # more to do: go on right after this run commits
         await enqueue(context.session, KIND, {})
@@ -87,9 +95,10 @@ async def _storage_of(context: JobContext):
         await storage.close()
 
 
-async def sweep(session: AsyncSession, storage: Storage, *, grace: timedelta,
+async def sweep(session: AsyncSession, storage: Storage, *, grace: timedelta, leftovers_after: timedelta,
                 now: datetime | None = None) -> SweepReport:
-    """One pass over every organization, in the caller's transaction."""
+    """One pass over every organization, in the caller's transaction. `leftovers_after`: the age
+    at which the filesystem's temporary files and multipart directories are crash leftovers."""
     cutoff = (now or utcnow()) - grace
     report = SweepReport(expired_sessions=await expire_sessions(session, storage))
     organizations = (await session.execute(select(Organization.id))).scalars().all()
@@ -100,7 +109,7 @@ async def sweep(session: AsyncSession, storage: Storage, *, grace: timedelta,
         report.blob_objects += await _sweep_unrecorded_objects(session, storage, organization_id, cutoff)
         report.blob_rows += await _sweep_unreferenced_blobs(session, storage, organization_id, cutoff)
     if hasattr(storage, "sweep_temporary"):  # filesystem: crash leftovers and abandoned parts
-        await storage.sweep_temporary(older_than=grace.total_seconds())
+        await storage.sweep_temporary(older_than=leftovers_after.total_seconds())
     return report
 
 
@@ -170,15 +179,34 @@ async def _sweep_unreferenced_blobs(session: AsyncSession, storage: Storage, org
     )).scalars().all()
     purged = 0
     for sha256 in candidates:
-        await lock_content(session, organization_id, sha256)
-        blob = await _live_row(session, organization_id, sha256)
-        if blob is None:
-            continue
-        still_needed = (await session.execute(select(_referenced()).where(Blob.id == blob.id))).scalar()
-        if still_needed:
-            continue
-        await storage.delete(blob.storage_key)
-        blob.purged_at = utcnow()
-        purged += 1
-    await session.flush()
+        purged += await purge_if_unreferenced(session, storage, organization_id, sha256)
     return purged
+
+
+async def purge_if_unreferenced(session: AsyncSession, storage: Storage, organization_id: uuid.UUID,
+                                sha256: str) -> bool:
+    """Delete the content's object and mark its blob row purged, when nothing refers to it
+    any more; checked under the per-content lock uploads take. Idempotent."""
+    await lock_content(session, organization_id, sha256)
+    blob = await _live_row(session, organization_id, sha256)
+    if blob is None:
+        return False
+    still_needed = (await session.execute(select(_referenced()).where(Blob.id == blob.id))).scalar()
+    if still_needed:
+        return False
+    await storage.delete(blob.storage_key)
+    blob.purged_at = utcnow()
+    await session.flush()
+    return True
+
+
+@handler(APPROVAL_CLEANUP)
+async def approval_cleanup_job(context: JobContext, payload: dict) -> None:
+    """The staged content of a rejected or cancelled approval, unless a version, another
+    pending approval or an open upload session still uses the same content."""
+    approval = await context.session.get(Approval, uuid.UUID(payload["approvalId"]))
+    if approval is None or approval.status == "PENDING" or approval.staged_blob_id is None:
+        return
+    blob = await context.session.get(Blob, approval.staged_blob_id)
+    async with _storage_of(context) as storage:
+        await purge_if_unreferenced(context.session, storage, blob.organization_id, blob.sha256)

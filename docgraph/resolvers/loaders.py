@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from aiodataloader import DataLoader
 from sqlalchemy import select
 
-from ..models import Department, Folder, Organization, Role, User
+from ..models import Department, Document, DocumentVersion, Folder, Organization, Role, User
 
 if TYPE_CHECKING:
     from .context import Context
@@ -65,3 +65,12 @@ class Loaders:
     @property
     def role(self) -> DataLoader:
         return self.get("role", rows_by_id(Role))
+
+    @property
+    def document(self) -> DataLoader:
+        """Document rows by id, no access check (permissions.row_loader shares it)."""
+        return self.get("document", rows_by_id(Document))
+
+    @property
+    def document_version(self) -> DataLoader:
+        return self.get("document_version", rows_by_id(DocumentVersion))

@@ -1,56 +1,21 @@
 """Fixtures for the storage contract suite.
 
-The S3 backend is tested over real HTTP: against ``S3_ENDPOINT_URL`` (e.g. MinIO, with
-``S3_ACCESS_KEY``/``S3_SECRET_KEY``) when set, otherwise against moto's ThreadedMotoServer. moto
-runs in a child process so that its in-memory objects and its CPU time stay out of this process:
-the constant-memory tests measure this process with tracemalloc.
+The S3 backend is tested over real HTTP against the session's ``s3_endpoint`` (tests/conftest.py:
+``S3_ENDPOINT_URL`` when set, else one moto server shared with the API tests).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
-import sys
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from docgraph.storage import FilesystemStorage, S3Storage
 
-_MOTO = """
-import logging, sys
-logging.getLogger("werkzeug").setLevel(logging.ERROR)
-from moto.server import ThreadedMotoServer
-server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-server.start()
-print(server.get_host_and_port()[1], flush=True)
-sys.stdin.read()  # serve until the test session closes our stdin
-server.stop()
-"""
-
 ENCRYPTION_KEY = bytes(range(32))
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    if url := os.environ.get("S3_ENDPOINT_URL"):
-        yield url
-        return
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _MOTO], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        port = int(proc.stdout.readline())
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.stdin.close()
-        proc.stdout.close()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def new_s3_storage(endpoint: str, **kwargs) -> S3Storage:

@@ -1,0 +1,249 @@
+"""Documents and versions as API types, with the document mutations' inputs and payload.
+
+Scalars are plain attributes set in `from_model`; relations load through per-request loaders.
+`downloadUrl` is a side-effecting read: each one issued counts a download and is audited.
+
+`Document.approvals` and `DocumentPayload.approval` refer to schema/approvals.py lazily (that
+module imports this one).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.file_uploads import Upload
+from strawberry.scalars import JSON
+
+from .. import globalid, models, permissions
+from ..http import links
+from ..pagination import PageRequest
+from ..services import downloads, search
+from ..services.documents import lock_is_active
+from .common import Connection, Node, to_connection
+from .enums import ApprovalStatus
+from .types_registry import register_node
+
+from ..resolvers.context import Info
+
+if TYPE_CHECKING:
+    from .folders import Folder
+    from .sharing import Permissions, Share
+    from .tenancy import User
+
+FolderRef = Annotated["Folder", strawberry.lazy("docgraph.schema.folders")]
+UserRef = Annotated["User", strawberry.lazy("docgraph.schema.tenancy")]
+PermissionsRef = Annotated["Permissions", strawberry.lazy("docgraph.schema.sharing")]
+ShareRef = Annotated["Share", strawberry.lazy("docgraph.schema.sharing")]
+ApprovalRef = Annotated["Approval", strawberry.lazy("docgraph.schema.approvals")]
+ApprovalConnectionRef = Annotated["ApprovalConnection", strawberry.lazy("docgraph.schema.approvals")]
+
+
+async def _user(info: Info, user_id: uuid.UUID):
+    from .tenancy import User
+
+    return User.from_model(await info.context.loaders.user.load(user_id))
+
+
+async def download_url(info: Info, document_id: uuid.UUID, version_id: uuid.UUID | None = None) -> str:
+    """Count and audit a download, then link to the bytes: presigned (S3) or /files/<token>."""
+    context = info.context
+    ttl = context.settings.download_url_ttl
+    download = await downloads.start_download(context.db, context.principal, storage=context.services.storage,
+                                              document_id=document_id, version_id=version_id, expires_in=ttl)
+    return download.url or links.file_url(context.settings, context.request, download.version_id, ttl=ttl)
+
+
+@strawberry.type(description="Who holds a document's lock, since when and until when.")
+class DocumentLock:
+    locked_at: datetime
+    expires_at: datetime | None
+    holder_id: strawberry.Private[uuid.UUID]
+
+    @strawberry.field
+    async def locked_by(self, info: Info) -> UserRef:
+        return await _user(info, self.holder_id)
+
+
+@register_node
+@strawberry.type
+class DocumentVersion(Node):
+    id: strawberry.ID
+    version_number: int
+    file_size: int
+    content_type: str
+    content_hash: str = strawberry.field(description="SHA-256 of the content, hexadecimal.")
+    change_comment: str | None
+    created_at: datetime
+    download_count: int
+    last_downloaded_at: datetime | None
+    row: strawberry.Private[models.DocumentVersion]
+
+    @classmethod
+    def from_model(cls, row: models.DocumentVersion) -> DocumentVersion:
+        return cls(
+            id=strawberry.ID(globalid.encode("DocumentVersion", row.id)), version_number=row.version_number,
+            file_size=row.file_size, content_type=row.content_type, content_hash=row.content_hash,
+            change_comment=row.change_comment, created_at=row.created_at, download_count=row.download_count,
+            last_downloaded_at=row.last_downloaded_at, row=row,
+        )
+
+    @strawberry.field
+    async def document(self, info: Info) -> Document:
+        return Document.from_model(await info.context.loaders.document.load(self.row.document_id))
+
+    @strawberry.field
+    async def created_by(self, info: Info) -> UserRef:
+        return await _user(info, self.row.created_by)
+
+    @strawberry.field(description="A short-lived link to this version's bytes; counts a download.")
+    async def download_url(self, info: Info) -> str:
+        return await download_url(info, self.row.document_id, self.row.id)
+
+    @classmethod
+    async def resolve_node(cls, info: Info, row_id: uuid.UUID) -> DocumentVersion | None:
+        row = await info.context.loaders.document_version.load(row_id)
+        if row is None:
+            return None
+        visible = (await permissions.visible_rows(info.context, permissions.DOCUMENT, [row.document_id]))[0]
+        return cls.from_model(row) if visible is not None else None
+
+
+@register_node
+@strawberry.type
+class Document(Node):
+    id: strawberry.ID
+    name: str
+    description: str | None
+    content_type: str
+    file_size: int
+    tags: list[str]
+    metadata: JSON
+    version_count: int
+    lock: DocumentLock | None = strawberry.field(description="The live lock; null when unlocked or expired.")
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+    row: strawberry.Private[models.Document]
+
+    @classmethod
+    def from_model(cls, row: models.Document) -> Document:
+        lock = (DocumentLock(locked_at=row.locked_at, expires_at=row.lock_expires_at, holder_id=row.locked_by)
+                if lock_is_active(row) else None)
+        return cls(
+            id=strawberry.ID(globalid.encode("Document", row.id)), name=row.name, description=row.description,
+            content_type=row.content_type, file_size=row.file_size, tags=list(row.tags),
+            metadata=row.metadata_, version_count=row.version_count, lock=lock, created_at=row.created_at,
+            updated_at=row.updated_at, deleted_at=row.deleted_at, row=row,
+        )
+
+    @strawberry.field
+    async def folder(self, info: Info) -> FolderRef:
+        from .folders import Folder
+
+        return Folder.from_model(await info.context.loaders.folder.load(self.row.folder_id))
+
+    @strawberry.field
+    async def current_version(self, info: Info) -> DocumentVersion:
+        return DocumentVersion.from_model(await info.context.loaders.document_version.load(self.row.current_version_id))
+
+    @strawberry.field(description="All versions, newest first.")
+    async def versions(self, info: Info, first: int | None = None,
+                       after: str | None = None) -> Connection[DocumentVersion]:
+        page, count = await search.list_versions(info.context.db, self.row.id, PageRequest.parse(first, after))
+        return to_connection(page, DocumentVersion.from_model, count)
+
+    @strawberry.field
+    async def created_by(self, info: Info) -> UserRef:
+        return await _user(info, self.row.created_by)
+
+    @strawberry.field(description="What the viewer may do with the document.")
+    async def my_permissions(self, info: Info) -> PermissionsRef:
+        from .sharing import my_permissions
+
+        return await my_permissions(info, permissions.DOCUMENT, self.row.id)
+
+    @strawberry.field(description="Live shares of the document; empty unless the viewer may SHARE or MANAGE it.")
+    async def shares(self, info: Info) -> list[ShareRef]:
+        from .sharing import shares_of
+
+        return await shares_of(info, permissions.DOCUMENT, self.row.id)
+
+    @strawberry.field(description="A short-lived link to the current version's bytes; counts a download.")
+    async def download_url(self, info: Info) -> str:
+        return await download_url(info, self.row.id)
+
+    @strawberry.field(description="Requests to replace or delete the document, newest first: all of them for "
+                                  "its reviewers, the viewer's own for everyone else.")
+    async def approvals(self, info: Info, status: ApprovalStatus | None = None, first: int | None = None,
+                        after: str | None = None) -> ApprovalConnectionRef:
+        from ..resolvers.approvals import approval_connection
+
+        return await approval_connection(info, status, first, after, document_id=self.row.id)
+
+    @classmethod
+    async def resolve_node(cls, info: Info, row_id: uuid.UUID) -> Document | None:
+        row = (await permissions.visible_rows(info.context, permissions.DOCUMENT, [row_id]))[0]
+        return cls.from_model(row) if row is not None else None
+
+
+# --- inputs and payloads -----------------------------------------------------------------------------
+
+@strawberry.input
+class UploadDocumentInput:
+    folder_id: strawberry.ID
+    file: Upload
+    name: str | None = strawberry.field(default=None, description="Defaults to the uploaded file's name.")
+    description: str | None = None
+    tags: list[str] | None = None
+    metadata: JSON | None = None
+
+
+@strawberry.input
+class ReplaceDocumentInput:
+    document_id: strawberry.ID
+    file: Upload
+    change_comment: str | None = None
+
+
+@strawberry.input
+class UpdateDocumentInput:
+    document_id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Omit to keep it; null or empty clears it.")
+    tags: list[str] | None = strawberry.field(default=strawberry.UNSET, description="Replaces the tags.")
+    metadata: JSON | None = strawberry.field(
+        default=strawberry.UNSET, description="Replaces the metadata object; null clears it.")
+
+
+@strawberry.input
+class MoveDocumentInput:
+    document_id: strawberry.ID
+    folder_id: strawberry.ID
+
+
+@strawberry.input
+class DeleteDocumentInput:
+    document_id: strawberry.ID
+    comment: str | None = None
+
+
+@strawberry.input
+class LockDocumentInput:
+    document_id: strawberry.ID
+    expires_at: datetime | None = None
+
+
+@strawberry.input
+class UnlockDocumentInput:
+    document_id: strawberry.ID
+    force: bool | None = strawberry.field(default=None, description="Admins: release someone else's lock.")
+
+
+@strawberry.type(description="document is set when the change was applied; approval when it awaits review.")
+class DocumentPayload:
+    document: Document | None
+    approval: ApprovalRef | None = strawberry.field(default=None, description="Set when the change awaits review.")
