@@ -28,6 +28,7 @@ from .http import files
 from .http.graphql_uploads import handle_multipart
 from .resolvers.context import Context, Services
 from .schema.root import build_schema
+from .storage import storage_from_settings
 
 log = logging.getLogger("docgraph.app")
 
@@ -130,6 +131,10 @@ class GraphQLApp(GraphQL):
                 context.principal_or_none = await load_principal(session, claims, context.client)
         except DocgraphError as exc:
             context.auth_error = exc
+        except Exception:  # noqa: BLE001 - e.g. the database is unreachable
+            # Answered as a GraphQL error (not a bare 500) by whatever field needs the principal.
+            log.exception("could not authenticate (request %s)", context.request_id)
+            context.auth_error = DocgraphError("The service is temporarily unavailable; try again")
 
     async def on_ws_connect(self, context: Context):
         params = context.connection_params or {}
@@ -182,21 +187,8 @@ def build_services(settings: Settings, *, database_url: str | None = None, stora
     db = Database(url, pool_size=settings.db_pool_size)
     signer = TokenSigner(settings.resolved_secret_key(), settings.access_token_ttl)
     if storage is None:
-        storage = _default_storage(settings)
+        storage = storage_from_settings(settings)
     return Services(settings=settings, db=db, signer=signer, storage=storage)
-
-
-def _default_storage(settings: Settings):
-    try:
-        from .storage import build_storage
-    except ImportError:  # storage arrives with the documents capability
-        return None
-    return build_storage(
-        settings.storage, data_dir=settings.data_dir, s3_endpoint_url=settings.s3_endpoint_url,
-        s3_bucket=settings.s3_bucket, s3_region=settings.s3_region,
-        s3_access_key=settings.s3_access_key, s3_secret_key=settings.s3_secret_key,
-        encryption_key=None,
-    )
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Starlette:

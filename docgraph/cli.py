@@ -11,6 +11,7 @@ import typer
 
 from .cli_audit import app as audit_app
 from .config import Settings, get_settings
+from .logs import configure_logging
 
 app = typer.Typer(help="docgraph: a document management system served as a GraphQL API.",
                   no_args_is_help=True, add_completion=False)
@@ -69,6 +70,7 @@ def serve(
     from .migrate import upgrade
 
     settings = _settings(data_dir)
+    configure_logging(settings.log_level, settings.log_format)
     url = _database_url(settings)
     upgrade(url)
     if demo:
@@ -81,7 +83,7 @@ def serve(
     os.environ["DOCGRAPH_RUN_WORKER"] = "false" if no_worker else "true"
     typer.echo(f"docgraph serving on http://{host}:{port}/graphql")
     uvicorn.run("docgraph.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.log_level.lower(), ws="websockets-sansio")
+                log_level=settings.log_level.lower(), ws="websockets-sansio", log_config=None)
 
 
 @app.command()
@@ -89,8 +91,11 @@ def worker(data_dir: Optional[Path] = DataDir) -> None:
     """Run the outbox worker: claims background jobs until stopped."""
     from .events.worker import run_forever
 
+    from .storage import storage_from_settings
+
     settings = _settings(data_dir)
-    asyncio.run(run_forever(settings, _database_url(settings)))
+    configure_logging(settings.log_level, settings.log_format)
+    asyncio.run(run_forever(settings, _database_url(settings), storage=storage_from_settings(settings)))
 
 
 @app.command("seed-demo")

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     s3_access_key: str | None = None
     s3_secret_key: str | None = None
+    # Where browsers reach S3 when it differs from the API's view (docker: http://localhost:9000).
+    s3_public_endpoint_url: str | None = None
+    # 32 bytes (hex or base64): encrypts filesystem blobs at rest; S3 uses server-side AES256.
+    storage_encryption_key: str | None = None
     secret_key: str | None = None
     access_token_ttl: int = 900
     refresh_token_ttl: int = 30 * 24 * 3600
@@ -51,6 +55,7 @@ class Settings(BaseSettings):
     # they may belong to an upload that has not committed yet.
     upload_grace_seconds: int = Field(default=3600, ge=0)
     log_level: str = "INFO"
+    log_format: Literal["console", "json"] = "console"
     # Live events and background work (docgraph/events).
     # Run the outbox worker inside each API process (`serve --no-worker` sets this false).
     run_worker: bool = True

@@ -55,6 +55,9 @@ class Database:
             url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, echo=echo
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # Reads run in autocommit: no BEGIN/ROLLBACK round trips around each loader batch.
+        self._read_sessions = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, autoflush=False)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -64,8 +67,9 @@ class Database:
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
-        """A short read-only unit of work (a loader batch, a listing)."""
-        async with self.sessions() as session:
+        """A short read-only unit of work (a loader batch, a listing); each statement sees the
+        latest committed data."""
+        async with self._read_sessions() as session:
             yield session
 
     async def ping(self) -> None:

@@ -33,7 +33,7 @@ from ..models import Approval, Blob, DocumentVersion, Organization, UploadSessio
 from ..models.base import utcnow
 from ..services.content import lock_content, staging_prefix
 from ..services.uploads import expire_sessions
-from ..storage import Storage, build_storage
+from ..storage import Storage, storage_from_settings
 from .publish import enqueue
 from .worker import JobContext, handler, periodic
 
@@ -69,7 +69,7 @@ async def sweep_job(context: JobContext, payload: dict) -> None:
     grace = timedelta(seconds=settings.upload_grace_seconds) if settings is not None else DEFAULT_GRACE
     # Parts of an open session may rest untouched until it expires; only older ones are leftovers.
     session_ttl = timedelta(seconds=settings.upload_session_ttl) if settings is not None else DEFAULT_SESSION_TTL
-    async with _storage_of(context) as storage:
+    async with job_storage(context) as storage:
         report = await sweep(context.session, storage, grace=grace, leftovers_after=session_ttl + grace)
     log.info("storage sweep: %s", report)
     if report.deletions >= MAX_DELETIONS:  # more to do: go on right after this run commits
@@ -77,18 +77,14 @@ async def sweep_job(context: JobContext, payload: dict) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _storage_of(context: JobContext):
+async def job_storage(context: JobContext):
     """The worker's storage; a standalone `docgraph worker` may have none: build the configured one."""
     if context.storage is not None:
         yield context.storage
         return
     if context.settings is None:
         raise RuntimeError("the worker has neither storage nor settings")
-    settings = context.settings
-    storage = build_storage(
-        settings.storage, data_dir=settings.data_dir, s3_endpoint_url=settings.s3_endpoint_url,
-        s3_bucket=settings.s3_bucket, s3_region=settings.s3_region, s3_access_key=settings.s3_access_key,
-        s3_secret_key=settings.s3_secret_key)
+    storage = storage_from_settings(context.settings)
     try:
         yield storage
     finally:
@@ -147,7 +143,7 @@ async def _sweep_unrecorded_objects(session: AsyncSession, storage: Storage, org
                 continue
             sha256 = key.rsplit("/", 1)[-1]
             await lock_content(session, organization_id, sha256)
-            if await _live_row(session, organization_id, sha256) is None:  # still unrecorded
+            if await live_blob_row(session, organization_id, sha256) is None:  # still unrecorded
                 await storage.delete(key)
                 deleted += 1
                 if deleted >= MAX_DELETIONS:
@@ -155,7 +151,7 @@ async def _sweep_unrecorded_objects(session: AsyncSession, storage: Storage, org
     return deleted
 
 
-async def _live_row(session: AsyncSession, organization_id: uuid.UUID, sha256: str) -> Blob | None:
+async def live_blob_row(session: AsyncSession, organization_id: uuid.UUID, sha256: str) -> Blob | None:
     return (await session.execute(
         select(Blob).where(Blob.organization_id == organization_id, Blob.sha256 == sha256,
                            Blob.purged_at.is_(None))
@@ -188,7 +184,7 @@ async def purge_if_unreferenced(session: AsyncSession, storage: Storage, organiz
     """Delete the content's object and mark its blob row purged, when nothing refers to it
     any more; checked under the per-content lock uploads take. Idempotent."""
     await lock_content(session, organization_id, sha256)
-    blob = await _live_row(session, organization_id, sha256)
+    blob = await live_blob_row(session, organization_id, sha256)
     if blob is None:
         return False
     still_needed = (await session.execute(select(_referenced()).where(Blob.id == blob.id))).scalar()
@@ -208,5 +204,5 @@ async def approval_cleanup_job(context: JobContext, payload: dict) -> None:
     if approval is None or approval.status == "PENDING" or approval.staged_blob_id is None:
         return
     blob = await context.session.get(Blob, approval.staged_blob_id)
-    async with _storage_of(context) as storage:
+    async with job_storage(context) as storage:
         await purge_if_unreferenced(context.session, storage, blob.organization_id, blob.sha256)

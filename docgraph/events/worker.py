@@ -203,4 +203,5 @@ async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, timeout: float) ->
 
 
 # Handler modules register their jobs on import (kept last: they import from this module).
+from . import housekeeping as _housekeeping  # noqa: E402,F401 - trash purge, expired grants
 from . import sweep as _sweep  # noqa: E402,F401 - the storage orphan sweep (documents)

@@ -8,6 +8,7 @@ above the limit, and reported in `extensions.cost` of every response.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 from graphql import (
@@ -97,6 +98,25 @@ def operation_cost(schema: GraphQLSchema, document, operation_name: str | None,
     return 1 + walker.cost(operation.selection_set, root, 1), root_fields
 
 
+# Validation does not depend on the variables: its outcome is kept per query text (clients send
+# the same few queries over and over), so only the cost walk runs per request.
+_VALIDATED: OrderedDict[tuple[int, str], list[GraphQLError]] = OrderedDict()
+_VALIDATED_MAX = 2000
+
+
+def _validate_cached(schema: GraphQLSchema, context) -> list[GraphQLError]:
+    key = (id(schema), context.query or "")
+    if context.query and key in _VALIDATED:
+        _VALIDATED.move_to_end(key)
+        return list(_VALIDATED[key])
+    errors = validate(schema, context.graphql_document, context.validation_rules)
+    if context.query:
+        _VALIDATED[key] = list(errors)
+        if len(_VALIDATED) > _VALIDATED_MAX:
+            _VALIDATED.popitem(last=False)
+    return errors
+
+
 class QueryCost(SchemaExtension):
     def __init__(self, max_cost: int = MAX_COST, max_root_fields: int = MAX_ROOT_FIELDS) -> None:
         self.max_cost, self.max_root_fields = max_cost, max_root_fields
@@ -105,7 +125,7 @@ class QueryCost(SchemaExtension):
     def on_validate(self):
         context = self.execution_context
         schema = context.schema._schema
-        errors = validate(schema, context.graphql_document, context.validation_rules)
+        errors = _validate_cached(schema, context)
         if not errors:
             self.cost, root_fields = operation_cost(
                 schema, context.graphql_document, context.operation_name, context.variables)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
@@ -47,6 +47,7 @@ def build_schema(*, allow_introspection: bool = True) -> strawberry.Schema:
     subscriptions = _parts("Subscription")
     extensions = [
         ErrorShaping,
+        lambda: ParserCache(maxsize=1000),
         QueryCost,
         lambda: QueryDepthLimiter(max_depth=12),
         lambda: MaxAliasesLimiter(max_alias_count=30),

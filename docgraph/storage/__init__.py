@@ -39,6 +39,7 @@ __all__ = [
     "content_disposition",
     "hash_object",
     "parse_encryption_key",
+    "storage_from_settings",
     "validate_key",
 ]
 
@@ -90,3 +91,13 @@ def build_storage(
             public_endpoint_url=s3_public_endpoint_url,
         )
     raise ValueError(f"unknown storage kind: {kind!r}")
+
+
+def storage_from_settings(settings) -> Storage:
+    """The backend docgraph's settings (docgraph.config.Settings) describe."""
+    return build_storage(
+        settings.storage, data_dir=settings.data_dir, s3_endpoint_url=settings.s3_endpoint_url,
+        s3_bucket=settings.s3_bucket, s3_region=settings.s3_region, s3_access_key=settings.s3_access_key,
+        s3_secret_key=settings.s3_secret_key, encryption_key=settings.storage_encryption_key,
+        s3_public_endpoint_url=settings.s3_public_endpoint_url,
+    )
