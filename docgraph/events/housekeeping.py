@@ -18,12 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Approval, Blob, Document, DocumentVersion, Grant, LoginFailure, Organization, UploadSession
 from ..models.base import utcnow
-from ..services.content import lock_content
+from ..services.content import live_blob_row, lock_content
 from ..services.organization_settings import OrganizationSettings
 from ..storage import Storage
 from .publish import enqueue
-from .sweep import live_blob_row, job_storage
-from .worker import JobContext, periodic
+from .worker import JobContext, job_storage, periodic
 
 log = logging.getLogger("docgraph.housekeeping")
 

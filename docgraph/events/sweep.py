@@ -19,7 +19,6 @@ Everything is idempotent: deleting a missing object is a no-op, and the checks a
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import uuid
@@ -31,17 +30,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Approval, Blob, DocumentVersion, Organization, UploadSession
 from ..models.base import utcnow
-from ..services.content import lock_content, staging_prefix
+from ..services.approvals import CLEANUP_JOB as APPROVAL_CLEANUP
+from ..services.content import live_blob_row, lock_content, staging_prefix
 from ..services.uploads import expire_sessions
-from ..storage import Storage, storage_from_settings
+from ..storage import Storage
 from .publish import enqueue
-from .worker import JobContext, handler, periodic
+from .worker import JobContext, handler, job_storage, periodic
 
 log = logging.getLogger("docgraph.sweep")
 
 KIND = "storage.sweep"
-# Enqueued by services/approvals.py when a request with staged content is rejected or cancelled.
-APPROVAL_CLEANUP = "approval.cleanup"
 EVERY = timedelta(minutes=15)
 DEFAULT_GRACE = timedelta(hours=1)
 DEFAULT_SESSION_TTL = timedelta(hours=24)
@@ -74,21 +72,6 @@ async def sweep_job(context: JobContext, payload: dict) -> None:
     log.info("storage sweep: %s", report)
     if report.deletions >= MAX_DELETIONS:  # more to do: go on right after this run commits
         await enqueue(context.session, KIND, {})
-
-
-@contextlib.asynccontextmanager
-async def job_storage(context: JobContext):
-    """The worker's storage; a standalone `docgraph worker` may have none: build the configured one."""
-    if context.storage is not None:
-        yield context.storage
-        return
-    if context.settings is None:
-        raise RuntimeError("the worker has neither storage nor settings")
-    storage = storage_from_settings(context.settings)
-    try:
-        yield storage
-    finally:
-        await storage.close()
 
 
 async def sweep(session: AsyncSession, storage: Storage, *, grace: timedelta, leftovers_after: timedelta,
@@ -149,14 +132,6 @@ async def _sweep_unrecorded_objects(session: AsyncSession, storage: Storage, org
                 if deleted >= MAX_DELETIONS:
                     return deleted
     return deleted
-
-
-async def live_blob_row(session: AsyncSession, organization_id: uuid.UUID, sha256: str) -> Blob | None:
-    return (await session.execute(
-        select(Blob).where(Blob.organization_id == organization_id, Blob.sha256 == sha256,
-                           Blob.purged_at.is_(None))
-        .with_for_update().execution_options(populate_existing=True)
-    )).scalar_one_or_none()
 
 
 def _referenced():

@@ -13,6 +13,7 @@ worker gets there first: one job per period, thanks to the outbox's unique dedup
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -49,6 +50,23 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
         return fn
 
     return register
+
+
+@contextlib.asynccontextmanager
+async def job_storage(context: JobContext):
+    """The worker's storage; a standalone `docgraph worker` may have none: build the configured one."""
+    if context.storage is not None:
+        yield context.storage
+        return
+    if context.settings is None:
+        raise RuntimeError("the worker has neither storage nor settings")
+    from ..storage import storage_from_settings
+
+    storage = storage_from_settings(context.settings)
+    try:
+        yield storage
+    finally:
+        await storage.close()
 
 
 _CLAIM_SQL = text("""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from .. import permissions
+from .. import models, permissions
 from ..errors import BadInput, NotFound
 from ..globalid import decode_as
 from ..permissions import FOLDER
@@ -59,11 +59,15 @@ class Mutation:
             new_parent_id=decode_as(input.new_parent_id, "Folder"))
         return FolderPayload(folder=Folder.from_model(row))
 
-    @strawberry.mutation
+    @strawberry.mutation(description="Delete a folder and its contents; a non-empty folder may await review.")
     async def delete_folder(self, info: Info, input: DeleteFolderInput) -> FolderPayload:
         row = await folder_service.delete_folder(
             info.context.db, info.context.principal, folder_id=decode_as(input.folder_id, "Folder"),
             comment=input.comment)
+        if isinstance(row, models.Approval):
+            from ..schema.approvals import Approval
+
+            return FolderPayload(folder=None, approval=Approval.from_model(row))
         return FolderPayload(folder=Folder.from_model(row))
 
     @strawberry.mutation

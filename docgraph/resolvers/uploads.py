@@ -7,7 +7,7 @@ import strawberry
 from .. import globalid
 from ..globalid import decode_as
 from ..http import links
-from ..schema.documents import Document, DocumentPayload
+from ..schema.documents import DocumentPayload
 from ..schema.uploads import CompleteUploadInput, StartUploadInput, UploadPart, UploadSession
 from ..services import uploads as upload_service
 from .context import Info

@@ -23,6 +23,7 @@ UserRef = Annotated["User", strawberry.lazy("docgraph.schema.tenancy")]
 DepartmentRef = Annotated["Department", strawberry.lazy("docgraph.schema.tenancy")]
 PermissionsRef = Annotated["Permissions", strawberry.lazy("docgraph.schema.sharing")]
 ShareRef = Annotated["Share", strawberry.lazy("docgraph.schema.sharing")]
+ApprovalRef = Annotated["Approval", strawberry.lazy("docgraph.schema.approvals")]
 
 
 @register_node
@@ -151,3 +152,4 @@ class RestoreInput:
 @strawberry.type
 class FolderPayload:
     folder: Folder | None
+    approval: ApprovalRef | None = strawberry.field(default=None, description="Set when the change awaits review.")

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.principal import ClientInfo, Principal
 from ..db import Database
+from ..errors import DocgraphError, RateLimited, Unauthenticated
 from ..models import AuditLog
 from ..models.base import utcnow
 
@@ -92,3 +95,39 @@ async def record_failure(db: Database, actor: Principal | None, action: str, res
             client=actor.client if actor else fields.pop("client", None),
             status="FAILURE", error_message=str(error)[:2000], **fields,
         )
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _is_refusal(error: Exception) -> bool:
+    """Refusals a client caused (bad input, no access, conflicts, limits): audited as FAILURE.
+    Unauthenticated calls have no actor to record; throttling is recorded by login itself."""
+    return isinstance(error, DocgraphError) and not isinstance(error, Unauthenticated | RateLimited) \
+        and error.code != DocgraphError.code
+
+
+def audited(action: str, resource_type: str, *, resource: str | None = None
+            ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Wrap a use case `fn(db, actor, ...)`: a refusal it raises is written to the audit log as
+    a FAILURE (in its own transaction: the use case's was rolled back), then re-raised.
+    `resource` names the keyword argument holding the target's id, recorded as resourceId."""
+
+    def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @functools.wraps(fn)
+        async def wrapper(db: Database, actor: Principal, *args: Any, **kwargs: Any) -> R:
+            try:
+                return await fn(db, actor, *args, **kwargs)
+            except DocgraphError as error:
+                if not _is_refusal(error):
+                    raise
+                target = kwargs.get(resource) if resource else None
+                await record_failure(db, actor, action, resource_type, error,
+                                     resource_id=target if isinstance(target, uuid.UUID) else None,
+                                     details={"code": error.code, "operation": fn.__name__})
+                raise
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

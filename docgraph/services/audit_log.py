@@ -145,7 +145,7 @@ async def verify_chain(db: Database, organization_id: uuid.UUID | None) -> Chain
     previous: AuditLog | None = None
     query = (select(AuditLog).where(_chain(organization_id)).order_by(AuditLog.chain_seq)
              .execution_options(yield_per=STREAM_BATCH))
-    async with db.reading() as session:
+    async with db.snapshot() as session:  # a server-side cursor lives in a transaction
         async for entry in await session.stream_scalars(query):
             expected_seq = previous.chain_seq + 1 if previous else 1
             expected_prev = previous.row_hash if previous else None
@@ -220,7 +220,7 @@ async def export_lines(db: Database, fmt: str, organization_id: uuid.UUID | None
     for chain in await _chains(db, organization_id):
         query = (select(AuditLog).where(_chain(chain)).order_by(AuditLog.chain_seq)
                  .execution_options(yield_per=STREAM_BATCH))
-        async with db.reading() as session:
+        async with db.snapshot() as session:
             async for entry in await session.stream_scalars(query):
                 record = _record(entry)
                 if fmt == "jsonl":

@@ -207,3 +207,11 @@ async def _promote(storage: Storage, content: NewContent, key: str) -> None:
         # The same staged file was already promoted (one file mapped to two variables).
         if await storage.head(key) != content.size:
             raise
+
+
+async def live_blob_row(session: AsyncSession, organization_id: uuid.UUID, sha256: str) -> Blob | None:
+    return (await session.execute(
+        select(Blob).where(Blob.organization_id == organization_id, Blob.sha256 == sha256,
+                           Blob.purged_at.is_(None))
+        .with_for_update().execution_options(populate_existing=True)
+    )).scalar_one_or_none()

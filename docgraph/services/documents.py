@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +33,7 @@ from ..auth.principal import Principal
 from ..db import Database
 from ..events import publish
 from ..errors import (
-    BadInput, Conflict, Forbidden, Locked, NotFound, PayloadTooLarge, QuotaExceeded, UnsupportedMediaType,
+    BadInput, Conflict, Forbidden, Locked,
 )
 from ..models import Approval, Blob, Document, DocumentVersion, Folder
 from ..models.base import utcnow
@@ -49,32 +48,13 @@ from .validation import (
     name_from_file_name,
 )
 
-P = ParamSpec("P")
-R = TypeVar("R")
 
 NAME_INDEX = "uq_document_live_name"
 # Refusals a client caused: each is written to the audit log as a FAILURE.
-REFUSALS = (Forbidden, NotFound, Conflict, BadInput, Locked, PayloadTooLarge, UnsupportedMediaType, QuotaExceeded)
 
 
-def audited(action: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
-    """Like services.tenancy.audited, for the larger set of refusals documents have."""
-
-    def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-        @functools.wraps(fn)
-        async def wrapper(db: Database, actor: Principal, *args: Any, **kwargs: Any) -> R:
-            try:
-                return await fn(db, actor, *args, **kwargs)
-            except REFUSALS as error:
-                resource_id = kwargs.get("document_id")
-                await audit.record_failure(db, actor, action, "DOCUMENT", error,
-                                           resource_id=resource_id if isinstance(resource_id, uuid.UUID) else None,
-                                           details={"code": error.code, "operation": fn.__name__})
-                raise
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
+# Refusals recorded as FAILURE rows, with the document as the resource.
+audited = functools.partial(audit.audited, resource_type="DOCUMENT", resource="document_id")
 
 
 # --- shared rules ---------------------------------------------------------------------------------

@@ -24,11 +24,12 @@ from ..auth.principal import Principal
 from ..db import Database
 from ..events import publish
 from ..errors import BadInput, Conflict, Forbidden
-from ..models import Document, Folder, Grant
+from ..models import Approval, Document, Folder, Grant
 from ..models.base import utcnow
 from ..pagination import Page, PageRequest, make_page
 from ..permissions import FOLDER, Actor, Capability
 from . import audit
+from .approval_requests import approval_details, approval_required, request_approval_in
 from .tenancy import audited, clean_description
 
 MAX_NAME_LENGTH = 255
@@ -233,11 +234,13 @@ def _subtree(folder: Folder):
 
 
 @audited("DELETE", "FOLDER")
-async def delete_folder(db: Database, actor: Principal, *, folder_id: uuid.UUID, comment: str | None = None) -> Folder:
+async def delete_folder(db: Database, actor: Principal, *, folder_id: uuid.UUID,
+                        comment: str | None = None) -> Folder | Approval:
     """Soft-delete the folder and everything live below it (folders and documents) as one
-    deletion set. Needs DELETE; a folder that still holds live subfolders or documents can be
-    deleted only with implicit access (admins, department admins, its My Drive's owner, its
-    creator) until the approval workflow exists."""
+    deletion set. Needs DELETE. A folder that still holds live subfolders or documents, deleted
+    by someone who is not one of its reviewers, goes to review when the organization's policy
+    says so: the PENDING approval is returned instead (approvals.py applies it later with
+    `delete_folder_in`)."""
     organization_id = actor.require_organization()
     comment = clean_description(comment, field="comment", max_length=1000)
     async with db.transaction() as session:
@@ -246,21 +249,30 @@ async def delete_folder(db: Database, actor: Principal, *, folder_id: uuid.UUID,
         folder = await session.get(Folder, folder_id)
         if folder.parent_id is None:
             raise BadInput("A drive's root folder cannot be deleted", field="folderId")
-        if not access.is_implicit and await _has_live_content(session, folder.id):
-            raise Forbidden("This folder is not empty: only admins, its owner or its creator can delete a "
-                            "non-empty folder; delete its contents first")
-        deletion_id, now = uuid.uuid4(), utcnow()
-        hidden = {"deleted_at": now, "deleted_by": actor.user_id, "deletion_id": deletion_id}
-        subtree = select(Folder.id).where(_subtree(folder))
-        folders = await session.execute(
-            update(Folder).where(_subtree(folder), Folder.deleted_at.is_(None)).values(**hidden))
-        documents = await session.execute(
-            update(Document).where(Document.folder_id.in_(subtree), Document.deleted_at.is_(None)).values(**hidden))
-        await session.refresh(folder)
-        await audit.record_by(session, actor, "DELETE", "FOLDER", resource_id=folder.id, resource_name=folder.name,
-                              details={"deletionId": str(deletion_id), "folders": folders.rowcount,
-                                       "documents": documents.rowcount, "comment": comment})
-        await publish.folder_event(session, organization_id, folder.parent_id, "REMOVED", "FOLDER", folder.id)
+        if await _has_live_content(session, folder.id) and await approval_required(
+                session, actor, access, "FOLDER_DELETE_NONEMPTY"):
+            return await request_approval_in(session, actor, "FOLDER_DELETE_NONEMPTY", folder=folder,
+                                             comment=comment)
+        return await delete_folder_in(session, actor, folder, comment=comment)
+
+
+async def delete_folder_in(session: AsyncSession, actor: Principal, folder: Folder, *, comment: str | None,
+                           approval: Approval | None = None) -> Folder:
+    """Hide `folder` and its live subtree as one deletion set. The caller holds the folder-tree
+    lock exclusively and has checked everything."""
+    deletion_id, now = uuid.uuid4(), utcnow()
+    hidden = {"deleted_at": now, "deleted_by": actor.user_id, "deletion_id": deletion_id}
+    subtree = select(Folder.id).where(_subtree(folder))
+    folders = await session.execute(
+        update(Folder).where(_subtree(folder), Folder.deleted_at.is_(None)).values(**hidden))
+    documents = await session.execute(
+        update(Document).where(Document.folder_id.in_(subtree), Document.deleted_at.is_(None)).values(**hidden))
+    await session.refresh(folder)
+    await audit.record_by(session, actor, "DELETE", "FOLDER", resource_id=folder.id, resource_name=folder.name,
+                          details={"deletionId": str(deletion_id), "folders": folders.rowcount,
+                                   "documents": documents.rowcount, "comment": comment,
+                                   **approval_details(approval)})
+    await publish.folder_event(session, folder.organization_id, folder.parent_id, "REMOVED", "FOLDER", folder.id)
     return folder
 
 

@@ -8,49 +8,24 @@ My Drive) and the failure-audit wrapper.
 
 from __future__ import annotations
 
-import functools
 import re
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.principal import Principal
-from ..db import Database
 from ..errors import BadInput, Conflict, Forbidden, NotFound
 from ..models import Folder, Membership, User
 from ..models.tenancy import SYSTEM_ROLES
 from . import audit
 
-P = ParamSpec("P")
-R = TypeVar("R")
 
 MY_DRIVE_NAME = "My Drive"
 
-# Refusals a client caused; each is audited as a FAILURE row in its own transaction.
-AUDITED_REFUSALS = (Forbidden, NotFound, Conflict, BadInput)
-
-
-def audited(action: str, resource_type: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
-    """Wrap a use case `fn(db, actor, ...)`: a refusal it raises is written to the audit log as
-    a FAILURE (its own transaction; the use case's was rolled back) and then re-raised."""
-
-    def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-        @functools.wraps(fn)
-        async def wrapper(db: Database, actor: Principal, *args: Any, **kwargs: Any) -> R:
-            try:
-                return await fn(db, actor, *args, **kwargs)
-            except AUDITED_REFUSALS as error:
-                await audit.record_failure(db, actor, action, resource_type, error,
-                                           details={"code": error.code, "operation": fn.__name__})
-                raise
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
+# The failure-audit wrapper every use case shares (re-exported for the tenancy modules).
+audited = audit.audited
 
 
 # --- who may do what ---------------------------------------------------------------------------

@@ -28,14 +28,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .. import permissions
 from ..auth.principal import Principal
 from ..db import Database
-from ..errors import BadInput, Conflict, NotFound, PayloadTooLarge
+from ..errors import BadInput, DocgraphError, Conflict, NotFound, PayloadTooLarge
 from ..models import Blob, Document, UploadSession
 from ..models.base import utcnow
 from ..permissions import DOCUMENT, FOLDER, Capability
 from ..storage import MIN_PART_SIZE, ObjectNotFound, Storage, StorageError, StorageSizeExceeded
 from ..storage.base import MAX_PART_NUMBER, staging_key
 from .content import NewContent, check_quota, describe_stored, discard_staged, existing_blob, policy_in, read_sample
-from .documents import REFUSALS, audited, create_document_in, ensure_may_change, replace_document_in
+from .documents import audited, create_document_in, ensure_may_change, replace_document_in
 from .validation import (
     MAX_NAME_LENGTH, clean_document_name, clean_sha256, name_from_file_name, normalize_content_type,
 )
@@ -164,7 +164,7 @@ async def complete_upload(db: Database, actor: Principal, *, storage: Storage, u
                     session, actor, storage, folder_id=locked.folder_id, content=content, name=name,
                     description=description, tags=tags, metadata=metadata)
             locked.status, locked.completed_at = "COMPLETED", utcnow()
-    except REFUSALS:
+    except DocgraphError:
         # The parts are assembled now: the session cannot be completed again. Start over.
         await _abort(db, storage, row, content)
         raise
