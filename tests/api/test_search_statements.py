@@ -1,0 +1,62 @@
+"""A search page costs the same number of SQL statements for 1, 10 or 100 documents, each with
+its current version, creator, folder and permissions."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from docgraph import models
+from docgraph.auth.principal import Principal
+from docgraph.permissions import FOLDER, Capability
+from docgraph.services import folders as folder_service
+from docgraph.services import sharing as sharing_service
+
+from .test_access_statements import counting
+
+SEARCH = """query($first: Int) { search(filter: {tags: ["quarterly"]}, first: $first) {
+  totalCount edges { node { name folder { name } createdBy { email }
+    currentVersion { versionNumber contentHash } myPermissions { canView canUpdate } } } } }"""
+
+
+async def _documents(services, org, admin, folder_id, count: int) -> None:
+    sha = hashlib.sha256(b"same bytes").hexdigest()
+    async with services.db.transaction() as session:
+        blob = models.Blob(organization_id=org.id, sha256=sha, size=10, storage_key=f"{org.id}/blobs/{sha}")
+        session.add(blob)
+        await session.flush()
+        for n in range(count):
+            document = models.Document(id=uuid.uuid4(), organization_id=org.id, folder_id=folder_id,
+                                       name=f"report {n:03}.pdf", content_type="application/pdf", file_size=10,
+                                       tags=["quarterly"], created_by=admin.id)
+            session.add(document)
+            await session.flush()
+            version = models.DocumentVersion(organization_id=org.id, document_id=document.id, version_number=1,
+                                             file_size=10, content_type="application/pdf", content_hash=sha,
+                                             blob_id=blob.id, created_by=admin.id)
+            session.add(version)
+            await session.flush()
+            document.current_version_id = version.id
+
+
+async def test_search_pages_of_1_10_and_100_use_the_same_number_of_statements(api, factory, services):
+    org = await factory.organization()
+    admin, reader = await factory.user(org, "ADMIN"), await factory.user(org, "VIEWER")
+    department = await factory.department(org, by=admin)
+    as_admin = Principal(admin.id, org.id, "ADMIN", False)
+    folder = await folder_service.create_folder(services.db, as_admin, parent_id=department.root_folder_id,
+                                                name="Reports")
+    await sharing_service.share(services.db, as_admin, resource=(FOLDER, folder.id), subject_type="USER",
+                                subject_id=reader.id, capabilities=[Capability.VIEW])
+    await _documents(services, org, admin, folder.id, 100)
+    token = factory.token(reader, org)
+
+    counts = {}
+    for size in (1, 10, 100):
+        with counting(services) as statements:
+            data = await api.ok(SEARCH, {"first": size}, token=token)
+        assert len(data["search"]["edges"]) == size and data["search"]["totalCount"] == 100
+        assert data["search"]["edges"][0]["node"]["myPermissions"] == {"canView": True, "canUpdate": False}
+        counts[size] = len(statements)
+    print(f"statements per search page (1, 10, 100): {counts}")
+    assert counts[1] == counts[10] == counts[100], counts
