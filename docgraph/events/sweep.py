@@ -105,8 +105,25 @@ async def _sweep_staging(session: AsyncSession, storage: Storage, organization_i
             await storage.delete(info.key)
             deleted += 1
             if deleted >= MAX_DELETIONS:
-                break
-    return deleted
+                return deleted
+    return deleted + await _abort_stale_multipart(session, storage, organization_id, cutoff)
+
+
+async def _abort_stale_multipart(session: AsyncSession, storage: Storage, organization_id: uuid.UUID,
+                                 cutoff: datetime) -> int:
+    """S3 multipart uploads a crash left unfinished under staging (the filesystem's own are
+    removed by `sweep_temporary`), except those of open resumable upload sessions."""
+    if not hasattr(storage, "list_multipart"):
+        return 0
+    open_uploads = set((await session.execute(select(UploadSession.multipart_upload_id).where(
+        UploadSession.organization_id == organization_id, UploadSession.status == "OPEN",
+        UploadSession.multipart_upload_id.is_not(None)))).scalars())
+    aborted = 0
+    async for key, upload_id, initiated in storage.list_multipart(staging_prefix(organization_id)):
+        if initiated < cutoff and upload_id not in open_uploads:
+            await storage.abort_multipart(key, upload_id)
+            aborted += 1
+    return aborted
 
 
 async def _sweep_unrecorded_objects(session: AsyncSession, storage: Storage, organization_id: uuid.UUID,

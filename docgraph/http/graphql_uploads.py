@@ -20,6 +20,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from cross_web import HTTPException
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from strawberry.http import GraphQLRequestData
@@ -70,8 +71,15 @@ async def _receive(view: GraphQLApp, request: Request, context, staged: list[New
     principal = context.principal_or_none
     if principal is None or principal.organization_id is None:
         error = context.auth_error or Unauthenticated("Uploads need an access token for an organization")
+        if not isinstance(error, Unauthenticated):  # e.g. the database is down: the token may be fine
+            raise _Refused(error_response(503, error.code, error.message))
         raise _Refused(error_response(401, error.code, error.message, headers={"WWW-Authenticate": "Bearer"}))
-    policy = await content_policy(services.db, principal.organization_id)
+    try:
+        policy = await content_policy(services.db, principal.organization_id)
+    except (SQLAlchemyError, OSError):
+        log.exception("could not read the upload policy (request %s)", context.request_id)
+        raise _Refused(error_response(503, "INTERNAL_SERVER_ERROR",
+                                      "The service is temporarily unavailable; try again")) from None
     max_body = policy.max_document_size + services.settings.max_request_bytes
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > max_body:

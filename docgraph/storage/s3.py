@@ -346,6 +346,17 @@ class S3Storage(StorageBase):
                 for obj in page.get("Contents", ()):
                     yield ObjectInfo(obj["Key"], obj["Size"], obj["LastModified"])
 
+    async def list_multipart(self, prefix: str) -> AsyncIterator[tuple[str, str, Any]]:
+        """(key, upload id, initiated) of multipart uploads under `prefix` never completed or
+        aborted: what a crash between parts leaves behind, invisible to `list_keys`."""
+        validate_prefix(prefix)
+        s3 = await self._client()
+        pages = s3.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=prefix)
+        with _errors(prefix):
+            async for page in pages:
+                for upload in page.get("Uploads", ()):
+                    yield upload["Key"], upload["UploadId"], upload["Initiated"]
+
     async def presigned_get_url(
         self,
         key: str,

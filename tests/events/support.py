@@ -62,17 +62,17 @@ class WsClient:
                                        "payload": {"query": query, "variables": variables or {}}}))
         return op_id
 
-    async def message(self, op_id: str, timeout: float = 5.0) -> dict:
+    async def message(self, op_id: str, timeout: float = 15.0) -> dict:
         """The operation's next message (next / error / complete)."""
         return await asyncio.wait_for(self._queues[op_id].get(), timeout)
 
-    async def data(self, op_id: str, timeout: float = 5.0) -> dict:
+    async def data(self, op_id: str, timeout: float = 15.0) -> dict:
         """The data of the operation's next message, which must be a `next` without errors."""
         message = await self.message(op_id, timeout)
         assert message["type"] == "next" and not message["payload"].get("errors"), message
         return message["payload"]["data"]
 
-    async def error_code(self, op_id: str, timeout: float = 5.0) -> str:
+    async def error_code(self, op_id: str, timeout: float = 15.0) -> str:
         """The extensions.code the operation fails with (an `error`, or a `next` with errors)."""
         message = await self.message(op_id, timeout)
         errors = message["payload"] if message["type"] == "error" else message["payload"].get("errors")
@@ -83,7 +83,7 @@ class WsClient:
         return self._queues[op_id].qsize()
 
 
-async def eventually(condition: Callable[[], bool], timeout: float = 5.0, message: str = "condition") -> None:
+async def eventually(condition: Callable[[], bool], timeout: float = 15.0, message: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
