@@ -2,7 +2,8 @@
 
     python -m bench [--quick] [--regenerate] [--only NAME ...] [--profile] [--budget MINUTES]
 
-Order: dataset, pages (items 1-2), permissions (3), search (4), uploads (5), notifications (6).
+Order: dataset, pages (items 1-2), permissions (3), search (4), uploads (5), notifications (6),
+faults (SIGKILL under load: bench/faults.py).
 Each step's JSON goes to bench/results/<name>.json (bench/results/quick/ with --quick) and the
 table of figures and goals to RESULTS.md beside them. A step that fails or runs out of budget
 is recorded as such and the run goes on. Items 5 and 6 are separate scripts (bench/uploads.py,
@@ -27,7 +28,7 @@ from typing import Any
 from . import BENCH_DIR, PYTHON, ROOT, Context, console
 from .report import write_report
 
-STEPS = ("pages", "permissions", "search", "uploads", "notifications")
+STEPS = ("pages", "permissions", "search", "uploads", "notifications", "faults")
 # Result files each step writes (a failed step marks all of them failed).
 OUTPUTS = {"pages": ("pages", "statements")}
 PERMISSION_GOAL_MS = 10.0
