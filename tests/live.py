@@ -9,9 +9,10 @@ import uvicorn
 
 
 @contextlib.asynccontextmanager
-async def live_server(app):
+async def live_server(app, *, lifespan: str = "off"):
+    """`lifespan="on"` also starts the app's background tasks (broker, worker)."""
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws="websockets-sansio",
-                            lifespan="off")
+                            lifespan=lifespan)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -17,8 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import uvicorn
 import websockets
+
+from tests.live import live_server
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOL = "graphql-transport-ws"
@@ -91,23 +92,9 @@ async def eventually(condition: Callable[[], bool], timeout: float = 15.0, messa
         await asyncio.sleep(0.01)
 
 
-@contextlib.asynccontextmanager
-async def serving(app):
+def serving(app):
     """The app on a real uvicorn over loopback, lifespan included (broker and worker run)."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws="websockets-sansio",
-                            lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    return live_server(app, lifespan="on")
 
 
 def free_port() -> int:
