@@ -18,12 +18,12 @@ import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
+from sqlalchemy import exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import Database
 from ..errors import Conflict, NotFound, PayloadTooLarge, QuotaExceeded
-from ..models import Blob, Organization
+from ..models import Blob, Document, DocumentVersion, Organization
 from ..storage import ObjectNotFound, Storage, StorageSizeExceeded
 from ..storage.base import staging_key
 from .validation import SNIFF_HEAD, SNIFF_TAIL, ContentPolicy
@@ -215,3 +215,12 @@ async def live_blob_row(session: AsyncSession, organization_id: uuid.UUID, sha25
                            Blob.purged_at.is_(None))
         .with_for_update().execution_options(populate_existing=True)
     )).scalar_one_or_none()
+
+
+async def has_purged_content(session: AsyncSession, *documents) -> bool:
+    """Whether a document matching `documents` lost its content to the trash purge: such a
+    document cannot come back, its bytes are gone for good."""
+    purged = exists().where(
+        Document.current_version_id == DocumentVersion.id, DocumentVersion.blob_id == Blob.id,
+        Blob.purged_at.is_not(None), *documents)
+    return bool((await session.execute(select(purged))).scalar())

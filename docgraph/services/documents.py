@@ -41,7 +41,7 @@ from ..permissions import DOCUMENT, FOLDER, Access, Capability
 from ..storage import Storage
 from . import audit
 from .approval_requests import approval_details, approval_required, request_approval_in
-from .content import NewContent, policy_in, store_blob
+from .content import NewContent, has_purged_content, policy_in, store_blob
 from .folders import UNCHANGED, _lock_tree as lock_folder_tree
 from .validation import (
     ContentPolicy, clean_comment, clean_document_description, clean_document_name, clean_metadata, clean_tags,
@@ -355,6 +355,8 @@ async def restore_document(db: Database, actor: Principal, *, document_id: uuid.
             raise Conflict(f'The folder "{folder.name}" that contained it is deleted; restore that first')
         if await _name_taken(session, document.folder_id, document.name):
             raise _name_conflict(document.name)
+        if await has_purged_content(session, Document.id == document.id):
+            raise Conflict("This document stayed in the trash past the retention period; its content is gone")
         deletion_id = document.deletion_id
         document.deleted_at = document.deleted_by = document.deletion_id = None
         await _flush_named(session, document.name)

@@ -30,6 +30,7 @@ from ..pagination import Page, PageRequest, make_page
 from ..permissions import FOLDER, Actor, Capability
 from . import audit
 from .approval_requests import approval_details, approval_required, request_approval_in
+from .content import has_purged_content
 from .tenancy import audited, clean_description
 
 MAX_NAME_LENGTH = 255
@@ -294,6 +295,10 @@ async def restore_folder(db: Database, actor: Principal, *, folder_id: uuid.UUID
         if await _live_sibling_named(session, parent.id, folder.name):
             raise _name_conflict(folder.name)
         deletion_id = folder.deletion_id
+        if await has_purged_content(session, Document.organization_id == organization_id,
+                                    Document.deletion_id == deletion_id):
+            raise Conflict("Documents in this folder stayed in the trash past the retention period; "
+                           "their content is gone")
         live = {"deleted_at": None, "deleted_by": None, "deletion_id": None}
         try:
             folders = await session.execute(

@@ -87,3 +87,34 @@ async def test_expired_grants_are_removed_after_a_week_and_live_ones_stay(servic
     async with services.db.reading() as session:
         left = (await session.execute(select(models.Grant.expires_at))).scalars().all()
     assert len(left) == 3 and all(e is None or e > now - timedelta(days=7) for e in left)
+
+
+RESTORE = """mutation($id: ID!) { restoreDocument(input: {id: $id}) { document { id deletedAt } } }"""
+DELETE_FOLDER = """mutation($id: ID!) { deleteFolder(input: {folderId: $id}) { folder { id } } }"""
+RESTORE_FOLDER = """mutation($id: ID!) { restoreFolder(input: {id: $id}) { folder { id } } }"""
+
+
+async def test_a_purged_document_or_folder_cannot_be_restored_but_a_recent_one_can(http, api, services, factory):
+    from tests.api.documents_helpers import folder as new_folder
+
+    org = await factory.organization()
+    admin = await member(factory, api, org, "ADMIN")
+    old = await uploaded(http, admin.token, admin.drive, pdf(1500, seed=31), file_name="old.pdf")
+    recent = await uploaded(http, admin.token, admin.drive, pdf(1500, seed=32), file_name="recent.pdf")
+    archive = await new_folder(api, admin, admin.drive, "Archive")
+    await uploaded(http, admin.token, archive, pdf(1500, seed=33), file_name="inside.pdf")
+    for document in (old, recent):
+        await api.ok(DELETE, {"id": document["id"]}, token=admin.token)
+    await api.ok(DELETE_FOLDER, {"id": archive}, token=admin.token)
+    await _trash_days_ago(services, old["id"], 40)
+    async with services.db.transaction() as session:  # the folder's documents were trashed 40 days ago too
+        await session.execute(update(models.Document).where(models.Document.name == "inside.pdf")
+                              .values(deleted_at=utcnow() - timedelta(days=40)))
+    async with services.db.transaction() as session:
+        assert await purge_trash(session, services.storage, org.id, timedelta(days=30)) == 2
+
+    error = await api.error(RESTORE, {"id": old["id"]}, token=admin.token)
+    assert error["extensions"]["code"] == "CONFLICT" and "retention" in error["message"]
+    assert (await api.code(RESTORE_FOLDER, {"id": archive}, token=admin.token)) == "CONFLICT"
+    restored = await api.ok(RESTORE, {"id": recent["id"]}, token=admin.token)
+    assert restored["restoreDocument"]["document"]["deletedAt"] is None
