@@ -100,6 +100,14 @@ async def _announce(session: AsyncSession, document: Document, kind: str) -> Non
     await publish.folder_event(session, document.organization_id, document.folder_id, kind, DOCUMENT, document.id)
 
 
+async def _tell_creator(session: AsyncSession, document: Document, author_id: uuid.UUID, type: str,
+                        title: str, message: str) -> None:
+    """DOCUMENT_REPLACED / DOCUMENT_DELETED reach the document's creator when someone else did it."""
+    if document.created_by != author_id:
+        await publish.notify_users(session, document.organization_id, [document.created_by], type, title,
+                                   message, DOCUMENT, document.id)
+
+
 async def _document_for_update(session: AsyncSession, document_id: uuid.UUID) -> Document:
     query = (select(Document).where(Document.id == document_id).with_for_update()
              .execution_options(populate_existing=True))
@@ -237,6 +245,8 @@ async def add_version_in(session: AsyncSession, actor: Principal, document: Docu
                                    "contentType": content.content_type, "changeComment": change_comment,
                                    **approval_details(approval)})
     await _announce(session, document, "UPDATED")
+    await _tell_creator(session, document, version.created_by, "DOCUMENT_REPLACED", "Document replaced",
+                        f'"{document.name}" has a new version ({number})')
     return document
 
 
@@ -336,6 +346,9 @@ async def delete_document_in(session: AsyncSession, actor: Principal, document: 
                           details={"deletionId": str(document.deletion_id), "comment": comment,
                                    **approval_details(approval)})
     await _announce(session, document, "REMOVED")
+    author = approval.requested_by if approval is not None else actor.user_id
+    await _tell_creator(session, document, author, "DOCUMENT_DELETED", "Document deleted",
+                        f'"{document.name}" was moved to the trash')
     return document
 
 
