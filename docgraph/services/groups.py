@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert
-
 from ..auth.principal import Principal
 from ..db import Database
 from ..models import Department, Group, GroupMember
 from . import audit
-from .tenancy import audited, clean_name, flush_unique, live_in_organization, member_user, require_org_admin
+from .tenancy import (
+    audited, clean_name, flush_unique, live_in_organization, member_user, require_org_admin, set_link,
+)
 
 
 @audited("CREATE", "GROUP")
@@ -37,14 +36,7 @@ async def set_group_member(db: Database, actor: Principal, *, group_id: uuid.UUI
     async with db.transaction() as session:
         group = await live_in_organization(session, Group, group_id, organization_id, "Group")
         user = await member_user(session, organization_id, user_id)
-        if member:
-            await session.execute(
-                insert(GroupMember).values(group_id=group.id, user_id=user.id, organization_id=organization_id)
-                .on_conflict_do_nothing()
-            )
-        else:
-            await session.execute(delete(GroupMember).where(GroupMember.group_id == group.id,
-                                                            GroupMember.user_id == user.id))
+        await set_link(session, GroupMember, "group_id", group.id, user.id, organization_id, member)
         await audit.record_by(session, actor, "UPDATE", "GROUP", resource_id=group.id, resource_name=group.name,
                               details={"added" if member else "removed": str(user.id)})
     return group

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert
-
 from ..auth.principal import Principal
 from ..db import Database
 from ..errors import BadInput, Conflict
@@ -22,6 +19,7 @@ from .tenancy import (
     live_in_organization,
     member_user,
     require_org_admin,
+    set_link,
 )
 
 
@@ -50,14 +48,7 @@ async def set_role_member(db: Database, actor: Principal, *, role_id: uuid.UUID,
         if role.is_system:
             raise BadInput("System roles are held through the membership: use setSystemRole", field="roleId")
         user = await member_user(session, organization_id, user_id)
-        if member:
-            await session.execute(
-                insert(MemberRole).values(role_id=role.id, user_id=user.id, organization_id=organization_id)
-                .on_conflict_do_nothing()
-            )
-        else:
-            await session.execute(delete(MemberRole).where(MemberRole.role_id == role.id,
-                                                           MemberRole.user_id == user.id))
+        await set_link(session, MemberRole, "role_id", role.id, user.id, organization_id, member)
         await audit.record_by(session, actor, "UPDATE", "ROLE", resource_id=role.id, resource_name=role.name,
                               details={"added" if member else "removed": str(user.id)})
     return role

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -165,3 +166,16 @@ async def ensure_my_drive(session: AsyncSession, organization_id: uuid.UUID, use
     session.add(drive)
     await session.flush()
     return drive
+
+
+async def set_link(session: AsyncSession, link_model, owner_column: str, owner_id: uuid.UUID,
+                   user_id: uuid.UUID, organization_id: uuid.UUID, present: bool) -> None:
+    """Adds (present) or removes the (owner, user) row of a membership table such as
+    group_member or member_role; both directions are idempotent."""
+    owner = getattr(link_model, owner_column)
+    if present:
+        await session.execute(insert(link_model).values(
+            {owner_column: owner_id, "user_id": user_id, "organization_id": organization_id})
+            .on_conflict_do_nothing())
+    else:
+        await session.execute(delete(link_model).where(owner == owner_id, link_model.user_id == user_id))
