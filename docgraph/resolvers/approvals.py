@@ -44,28 +44,26 @@ class Query:
         return OrganizationSettings.of(await settings_service.read_settings(info.context.db, info.context.principal))
 
 
+async def _decide(info: Info, input: ReviewInput, decision) -> ApprovalPayload:
+    """approve, reject and cancel take the same input and answer the same payload."""
+    row = await decision(info.context.db, info.context.principal,
+                         approval_id=decode_as(input.approval_id, "Approval"), comment=input.comment)
+    return ApprovalPayload(approval=Approval.from_model(row))
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Apply the requested change (reviewers of the resource, not the requester).")
     async def approve(self, info: Info, input: ReviewInput) -> ApprovalPayload:
-        row = await approval_service.approve(info.context.db, info.context.principal,
-                                             approval_id=decode_as(input.approval_id, "Approval"),
-                                             comment=input.comment)
-        return ApprovalPayload(approval=Approval.from_model(row))
+        return await _decide(info, input, approval_service.approve)
 
     @strawberry.mutation(description="Refuse the requested change (reviewers of the resource, not the requester).")
     async def reject(self, info: Info, input: ReviewInput) -> ApprovalPayload:
-        row = await approval_service.reject(info.context.db, info.context.principal,
-                                            approval_id=decode_as(input.approval_id, "Approval"),
-                                            comment=input.comment)
-        return ApprovalPayload(approval=Approval.from_model(row))
+        return await _decide(info, input, approval_service.reject)
 
     @strawberry.mutation(description="Withdraw your own pending request.")
     async def cancel_approval(self, info: Info, input: ReviewInput) -> ApprovalPayload:
-        row = await approval_service.cancel(info.context.db, info.context.principal,
-                                            approval_id=decode_as(input.approval_id, "Approval"),
-                                            comment=input.comment)
-        return ApprovalPayload(approval=Approval.from_model(row))
+        return await _decide(info, input, approval_service.cancel)
 
     @strawberry.mutation(description="Change the organization's settings (organization admins).")
     async def update_organization_settings(self, info: Info,

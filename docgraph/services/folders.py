@@ -9,7 +9,6 @@ inside a folder being deleted.
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Final
@@ -32,6 +31,7 @@ from . import audit
 from .approval_requests import approval_details, approval_required, request_approval_in
 from .content import has_purged_content
 from .tenancy import audited, clean_description
+from .validation import clean_item_name
 
 MAX_NAME_LENGTH = 255
 SIBLING_CONFLICT = "uq_folder_live_sibling"
@@ -50,15 +50,7 @@ UNCHANGED: Final = _Unchanged()
 # --- rules on input -------------------------------------------------------------------------------
 
 def clean_folder_name(name: str | None) -> str:
-    """Trimmed; 1-255 characters; no "/" (paths are shown with it) and no control characters."""
-    name = (name or "").strip()
-    if not 1 <= len(name) <= MAX_NAME_LENGTH:
-        raise BadInput(f"A folder name must be 1 to {MAX_NAME_LENGTH} characters", field="name")
-    if "/" in name:
-        raise BadInput('A folder name cannot contain "/"', field="name")
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
-        raise BadInput("A folder name cannot contain control characters", field="name")
-    return name
+    return clean_item_name(name, "folder")
 
 
 def _name_conflict(name: str) -> Conflict:

@@ -79,16 +79,21 @@ mimetypes.add_type("text/markdown", ".md")
 
 # --- names, descriptions, tags, metadata --------------------------------------------------------------
 
-def clean_document_name(name: str | None) -> str:
-    """Trimmed; 1-255 characters; no "/" and no control characters."""
+def clean_item_name(name: str | None, kind: str) -> str:
+    """A folder's or document's name: trimmed; 1-255 characters; no "/" (paths are shown with
+    it) and no control characters."""
     name = (name or "").strip()
     if not 1 <= len(name) <= MAX_NAME_LENGTH:
-        raise BadInput(f"A document name must be 1 to {MAX_NAME_LENGTH} characters", field="name")
+        raise BadInput(f"A {kind} name must be 1 to {MAX_NAME_LENGTH} characters", field="name")
     if "/" in name:
-        raise BadInput('A document name cannot contain "/"', field="name")
+        raise BadInput(f'A {kind} name cannot contain "/"', field="name")
     if any(unicodedata.category(ch) == "Cc" for ch in name):
-        raise BadInput("A document name cannot contain control characters", field="name")
+        raise BadInput(f"A {kind} name cannot contain control characters", field="name")
     return name
+
+
+def clean_document_name(name: str | None) -> str:
+    return clean_item_name(name, "document")
 
 
 def name_from_file_name(file_name: str | None) -> str | None:
