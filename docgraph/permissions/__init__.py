@@ -8,15 +8,19 @@
 """
 
 from .checks import check, require
-from .evaluation import access_select, document_resources, evaluate, folder_resources, live_grants_for, subjects_of
-from .explain import Decision, Explanation, Reason, explain
-from .loader import access_loader, row_loader, visible_rows
-from .model import (
-    CAPABILITIES, CEILINGS, DOCUMENT, FOLDER, Access, Actor, Capability, ResourceKey, Rule, roles_allowing,
+from .evaluation import (
+    ACTOR_PARAMETERS, access_select, actor_values, document_resources, evaluate, folder_resources, live_grants_for,
+    subjects_of, to_access,
 )
-from .visibility import visible_document_ids, visible_folder_ids, visible_ids, visible_resource_ids
+from .explain import Decision, Explanation, Reason, explain
+from .loader import access_loader, remember, row_loader, visible_rows
+from .model import (
+    CAPABILITIES, CAPABILITY_COLUMNS, CEILINGS, DOCUMENT, FOLDER, Access, Actor, Capability, ResourceKey, Rule, roles_allowing,
+)
+from .visibility import visible_document_ids, visible_documents_access, visible_folder_ids, visible_ids, visible_resource_ids
 
 __all__ = [
+    "ACTOR_PARAMETERS", "CAPABILITY_COLUMNS", "actor_values", "remember", "to_access", "visible_documents_access",
     "CAPABILITIES", "CEILINGS", "DOCUMENT", "FOLDER", "Access", "Actor", "Capability", "Decision",
     "Explanation", "Reason", "ResourceKey", "Rule", "access_loader", "row_loader", "visible_rows", "access_select", "check",
     "document_resources", "evaluate", "explain", "folder_resources", "live_grants_for", "require",

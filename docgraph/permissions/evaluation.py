@@ -1,24 +1,27 @@
 """DESIGN's access evaluation as ONE SQL statement for any number of resources.
 
-`access_select(actor, resources)` takes a SELECT of candidate resources (kind, id, path,
-created_by, hidden) and yields, per resource, the six decisions, the rule that decided and
+`access_select(actor, resources)` takes a SELECT of candidate resources (kind, id, holder_id,
+path, created_by, hidden) and yields, per resource, the six decisions, the rule that decided and
 the deciding node / grants of step 5. Everything else in the package builds on it:
 `evaluate` (a list of ids → `Access`), the per-request loader, and the visibility filters used
 by listings. There is no other implementation of the rules.
 
 How step 5 runs in SQL: a folder's `path` is its ancestors then itself, root first, so
 `unnest(path) WITH ORDINALITY` lists the nodes to walk, and `cardinality(path) - ord` is a
-node's distance from the resource (a document is its own node at distance 0, its folder at 1).
-The live grants for U's subjects (the user, its groups, its custom roles and the system-role
-row matching its membership) are joined to those nodes; `rank()` over (distance, "not a USER
-grant") keeps, per resource, the USER grant of the nearest node carrying any grant, or else all
-GROUP/ROLE grants of that node; `bool_or` makes their union. The system-role ceiling is then
-applied to that union only.
+node's distance from the folder. The folders are walked once each, not once per resource: a
+resource's `holder_id` is the folder itself, or a document's folder (the many documents of one
+folder share one walk). The live grants for U's subjects (the user, its groups, its custom roles
+and the system-role row matching its membership) are joined to those nodes; `rank()` over
+(distance, "not a USER grant") keeps, per holder, the USER grant of the nearest node carrying
+any grant, or else all GROUP/ROLE grants of that node; `bool_or` makes their union. A document
+is its own nearest node: when it carries grants for U, the same ranking over them decides, and
+its folders are not looked at. The system-role ceiling is then applied to that union only.
 """
 
 from __future__ import annotations
 
 import functools
+import operator
 import uuid
 from collections.abc import Iterable
 
@@ -26,13 +29,13 @@ from sqlalchemy import (
     Integer, Select, String, and_, any_, bindparam, case, false, func, literal, literal_column, or_, select, true,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ClauseElement
 
 from ..models import DepartmentAdmin, Document, Folder, Grant, Group, GroupMember, Membership, MemberRole, Role, User
 from .model import (
-    CAPABILITIES, DOCUMENT, FOLDER, Access, Actor, Capability, ResourceKey, Rule, roles_allowing,
+    CAPABILITIES, CAPABILITY_COLUMNS, DOCUMENT, FOLDER, Access, Actor, Capability, ResourceKey, Rule, roles_allowing,
 )
 
 folder_t = Folder.__table__
@@ -40,7 +43,8 @@ document_t = Document.__table__
 grant_t = Grant.__table__
 
 _UUIDS = ARRAY(UUID(as_uuid=True))
-_CAP_COLUMNS = tuple(c.column for c in CAPABILITIES)
+_CAP_COLUMNS = CAPABILITY_COLUMNS
+_GRANTED = tuple((c, f"granted_{c.column}") for c in CAPABILITIES)
 
 
 def _const(value: str):
@@ -49,7 +53,7 @@ def _const(value: str):
 
 
 def _uuid(value):
-    """A UUID value, or the bind parameter standing for one (see `_ACTOR_PARAMETERS`)."""
+    """A UUID value, or the bind parameter standing for one (see `ACTOR_PARAMETERS`)."""
     return value if isinstance(value, ClauseElement) else literal(value, UUID(as_uuid=True))
 
 
@@ -66,7 +70,7 @@ def folder_resources(actor: Actor, *where, ids: list[uuid.UUID] | bool = False) 
     among the `folder_ids` parameter supplied at execution), as evaluation candidates."""
     f = folder_t
     query = select(
-        _const(FOLDER).label("kind"), f.c.id, f.c.path, f.c.created_by,
+        _const(FOLDER).label("kind"), f.c.id, f.c.id.label("holder_id"), f.c.path, f.c.created_by,
         f.c.deleted_at.is_not(None).label("hidden"),
     ).where(f.c.organization_id == actor.organization_id, *where)
     if ids is not False:
@@ -77,7 +81,7 @@ def folder_resources(actor: Actor, *where, ids: list[uuid.UUID] | bool = False) 
 
 def document_resources(actor: Actor, *where, ids: list[uuid.UUID] | bool = False) -> Select:
     """Documents of the actor's organization matching `where` (and among `ids` when given);
-    their path is their folder's."""
+    their folder holds them: theirs are its path and its walk."""
     d, f = document_t, folder_t
     documents = d.join(f, f.c.id == d.c.folder_id)
     if ids is not False:
@@ -85,7 +89,7 @@ def document_resources(actor: Actor, *where, ids: list[uuid.UUID] | bool = False
         documents = wanted.join(d, d.c.id == wanted.c.id).join(f, f.c.id == d.c.folder_id)
     return (
         select(
-            _const(DOCUMENT).label("kind"), d.c.id, f.c.path, d.c.created_by,
+            _const(DOCUMENT).label("kind"), d.c.id, f.c.id.label("holder_id"), f.c.path, d.c.created_by,
             or_(d.c.deleted_at.is_not(None), f.c.deleted_at.is_not(None)).label("hidden"),
         )
         .select_from(documents)
@@ -145,45 +149,22 @@ def live_grants_for(actor: Actor, *, include_roles: bool = True) -> Select:
 
 # --- the statement ----------------------------------------------------------------------------------
 
-def _decisive_grants(resources, live) -> Select:
-    """Per resource: step 5's deciding node and the union of its deciding grants."""
-    grant_columns = [live.c.id.label("grant_id"), live.c.subject_type, *(live.c[c] for c in _CAP_COLUMNS)]
-    node = func.unnest(resources.c.path).table_valued("node_id", with_ordinality="ord").render_derived(name="node")
-    # A document is its own nearest node; its folder path then starts one step further away.
-    offset = case((resources.c.kind == _const(DOCUMENT), literal_column("1")), else_=literal_column("0"))
-    # Every (resource, folder node, distance), kept narrow so that joining it stays in memory.
-    nodes = (
-        select(resources.c.kind, resources.c.id, node.c.node_id,
-               (func.cardinality(resources.c.path) - node.c.ord + offset).label("distance"))
-        .select_from(resources)
-        .join(node, true())
-        .cte().prefix_with("MATERIALIZED")
-    )
-    on_folders = (
-        select(nodes.c.kind, nodes.c.id, nodes.c.distance, _const(FOLDER).label("node_kind"), nodes.c.node_id,
-               *grant_columns)
-        .select_from(nodes)
-        .join(live, live.c.folder_id == nodes.c.node_id)
-    )
-    on_documents = (
-        select(resources.c.kind, resources.c.id, literal_column("0", Integer).label("distance"),
-               _const(DOCUMENT).label("node_kind"), resources.c.id.label("node_id"), *grant_columns)
-        .select_from(resources)
-        .join(live, live.c.document_id == resources.c.id)
-        .where(resources.c.kind == _const(DOCUMENT))
-    )
-    matches = union_all(on_folders, on_documents).subquery("matches")
+_DECISIVE_COLUMNS = ("node_kind", "node_id", "by_user", "grant_ids", *_CAP_COLUMNS)
+
+
+def _nearest(matches, key) -> Select:
+    """Per `key`: the nearest node's deciding grants (see the module's docstring), unioned."""
     ranked = select(
         matches,
         func.rank().over(
-            partition_by=(matches.c.kind, matches.c.id),
+            partition_by=matches.c[key],
             # Nearest node first; at that node a USER grant (there is at most one) before the rest.
             order_by=(matches.c.distance, matches.c.subject_type != _const("USER")),
         ).label("rank"),
     ).subquery("ranked")
     return (
         select(
-            ranked.c.kind, ranked.c.id,
+            ranked.c[key],
             func.array_agg(ranked.c.node_kind, type_=ARRAY(String))[1].label("node_kind"),
             func.array_agg(ranked.c.node_id, type_=_UUIDS)[1].label("node_id"),
             func.bool_or(ranked.c.subject_type == _const("USER")).label("by_user"),
@@ -191,8 +172,34 @@ def _decisive_grants(resources, live) -> Select:
             *(func.bool_or(ranked.c[c]).label(c) for c in _CAP_COLUMNS),
         )
         .where(ranked.c.rank == 1)
-        .group_by(ranked.c.kind, ranked.c.id)
+        .group_by(ranked.c[key])
     )
+
+
+def _decisive_grants(resources, live):
+    """Step 5's deciding node and grants: per holder folder (its path walked once), and per
+    document carrying grants of its own. Two subqueries, keyed by holder_id and by id."""
+    grant_columns = [live.c.id.label("grant_id"), live.c.subject_type, *(live.c[c] for c in _CAP_COLUMNS)]
+    holders = (select(resources.c.holder_id, resources.c.path)
+               .ext(distinct_on(resources.c.holder_id)).cte("holders").prefix_with("MATERIALIZED"))
+    node = func.unnest(holders.c.path).table_valued("node_id", with_ordinality="ord").render_derived(name="node")
+    on_folders = (
+        select(holders.c.holder_id, (func.cardinality(holders.c.path) - node.c.ord).label("distance"),
+               _const(FOLDER).label("node_kind"), node.c.node_id, *grant_columns)
+        .select_from(holders)
+        .join(node, true())
+        .join(live, live.c.folder_id == node.c.node_id)
+        .subquery("on_folders")
+    )
+    on_documents = (
+        select(resources.c.id, literal_column("0", Integer).label("distance"), _const(DOCUMENT).label("node_kind"),
+               resources.c.id.label("node_id"), *grant_columns)
+        .select_from(resources)
+        .join(live, live.c.document_id == resources.c.id)
+        .where(resources.c.kind == _const(DOCUMENT))
+        .subquery("on_documents")
+    )
+    return _nearest(on_folders, "holder_id").subquery("by_folder"), _nearest(on_documents, "id").subquery("by_document")
 
 
 _STEP_COLUMNS = {
@@ -205,7 +212,7 @@ _STEP_COLUMNS = {
 }
 
 
-def _steps(actor: Actor, r, decisive) -> Select:
+def _steps(actor: Actor, r, by_folder, by_document) -> Select:
     """Per resource, which of steps 1-5 apply (each a boolean), plus step 5's details."""
     role = member_system_role(actor)
     users = User.__table__
@@ -223,6 +230,9 @@ def _steps(actor: Actor, r, decisive) -> Select:
     f = folder_t
     root = (select(f.c.department_id, f.c.owner_type, f.c.owner_id)
             .where(f.c.id == r.c.path[1]).limit(1).lateral("root"))
+    # A document's own grants decide before its folders'.
+    own = by_document.c.id.is_not(None)
+    decisive = {column: case((own, by_document.c[column]), else_=by_folder.c[column]) for column in _DECISIVE_COLUMNS}
     # Steps 2-5 are for live members only (a super admin needs no membership).
     member = me.c.system_role.is_not(None)
     applies = {
@@ -231,19 +241,20 @@ def _steps(actor: Actor, r, decisive) -> Select:
         Rule.DEPARTMENT_ADMIN: and_(member, root.c.department_id == any_(me.c.administered)),
         Rule.MY_DRIVE_OWNER: and_(member, root.c.owner_type == _const("USER"), root.c.owner_id == actor.user_id),
         Rule.CREATOR: and_(member, r.c.created_by == actor.user_id),
-        Rule.GRANT: and_(member, decisive.c.id.is_not(None)),
+        Rule.GRANT: and_(member, or_(own, by_folder.c.holder_id.is_not(None))),
     }
     return (
         select(
             r.c.kind, r.c.id, r.c.hidden, me.c.system_role,
             *(func.coalesce(condition, false()).label(_STEP_COLUMNS[rule]) for rule, condition in applies.items()),
-            decisive.c.node_kind, decisive.c.node_id, decisive.c.by_user, decisive.c.grant_ids,
-            *(func.coalesce(decisive.c[c], false()).label(f"granted_{c}") for c in _CAP_COLUMNS),
+            *(decisive[c].label(c) for c in ("node_kind", "node_id", "by_user", "grant_ids")),
+            *(func.coalesce(decisive[c], false()).label(f"granted_{c}") for c in _CAP_COLUMNS),
         )
         .select_from(r)
         .join(me, true())
         .outerjoin(root, true())
-        .outerjoin(decisive, and_(decisive.c.kind == r.c.kind, decisive.c.id == r.c.id))
+        .outerjoin(by_folder, by_folder.c.holder_id == r.c.holder_id)
+        .outerjoin(by_document, and_(by_document.c.id == r.c.id, r.c.kind == _const(DOCUMENT)))
     )
 
 
@@ -252,8 +263,8 @@ def access_select(actor: Actor, resources: Select) -> Select:
     and step 5's node_kind, node_id, by_user, grant_ids, granted_can_* (before the ceiling)."""
     r = resources.cte()
     live = live_grants_for(actor).cte()
-    decisive = _decisive_grants(r, live).subquery("decisive")
-    steps = _steps(actor, r, decisive).subquery("steps")
+    by_folder, by_document = _decisive_grants(r, live)
+    steps = _steps(actor, r, by_folder, by_document).subquery("steps")
     flag = {rule: steps.c[column] for rule, column in _STEP_COLUMNS.items()}
     implicit = or_(*(flag[rule] for rule in flag if rule.is_implicit))
 
@@ -271,14 +282,20 @@ def access_select(actor: Actor, resources: Select) -> Select:
     )
 
 
-# `evaluate` runs one statement built once: the actor and the ids are bind parameters.
-_ACTOR_PARAMETERS = Actor(bindparam("actor_user_id", type_=UUID(as_uuid=True)),  # type: ignore[arg-type]
-                          bindparam("actor_organization_id", type_=UUID(as_uuid=True)))  # type: ignore[arg-type]
+# Statements built once (evaluate's, the folder listing's) take the actor as bind parameters:
+# building the expression costs more than running it.
+ACTOR_PARAMETERS = Actor(bindparam("actor_user_id", type_=UUID(as_uuid=True)),  # type: ignore[arg-type]
+                         bindparam("actor_organization_id", type_=UUID(as_uuid=True)))  # type: ignore[arg-type]
+
+
+def actor_values(actor: Actor) -> dict[str, uuid.UUID]:
+    """Values of `ACTOR_PARAMETERS` for `actor`."""
+    return {"actor_user_id": actor.user_id, "actor_organization_id": actor.organization_id}
 
 
 @functools.cache
 def _by_ids_statement() -> Select:
-    actor = _ACTOR_PARAMETERS
+    actor = ACTOR_PARAMETERS
     return access_select(actor, union_all(folder_resources(actor, ids=True), document_resources(actor, ids=True)))
 
 
@@ -287,22 +304,54 @@ def by_ids(actor: Actor, keys: Iterable[ResourceKey]) -> tuple[Select, dict]:
     parameters, so the statement is the same whatever the count."""
     keys = list(keys)
     return _by_ids_statement(), {
-        "actor_user_id": actor.user_id, "actor_organization_id": actor.organization_id,
+        **actor_values(actor),
         "folder_ids": [i for kind, i in keys if kind == FOLDER],
         "document_ids": [i for kind, i in keys if kind == DOCUMENT],
     }
 
 
+# One C-level call reads an evaluation row's columns (batches of a thousand rows are common).
+_ROW_VALUES = operator.attrgetter("kind", "id", "hidden", "rule", "system_role", "node_kind", "node_id", "by_user",
+                                  "grant_ids", *_CAP_COLUMNS, *(column for _, column in _GRANTED))
+_RULES = {rule.value: rule for rule in Rule}
+_NOTHING: frozenset[Capability] = frozenset()
+
+
 def to_access(row) -> Access:
+    """The `Access` of one row of `access_select` (any row carrying its columns)."""
+    kind, id_, hidden, rule, system_role, node_kind, node_id, by_user, grant_ids, *flags = _ROW_VALUES(row)
+    decided, granted = flags[:len(_CAP_COLUMNS)], flags[len(_CAP_COLUMNS):]
     return Access(
-        kind=row.kind, id=row.id, found=True, hidden=bool(row.hidden),
-        **{c: bool(getattr(row, c)) for c in _CAP_COLUMNS},
-        rule=Rule(row.rule), system_role=row.system_role,
-        grant_node_kind=row.node_kind, grant_node_id=row.node_id,
-        decided_by_user_grant=bool(row.by_user),
-        grant_ids=tuple(sorted(row.grant_ids or ())),
-        granted=frozenset(c for c in CAPABILITIES if getattr(row, f"granted_{c.column}")),
+        kind=kind, id=id_, found=True, hidden=bool(hidden),
+        **{column: bool(flag) for column, flag in zip(_CAP_COLUMNS, decided)},
+        rule=_RULES[rule], system_role=system_role,
+        grant_node_kind=node_kind, grant_node_id=node_id, decided_by_user_grant=bool(by_user),
+        grant_ids=tuple(sorted(grant_ids)) if grant_ids else (),
+        granted=frozenset(c for (c, _), flag in zip(_GRANTED, granted) if flag) if any(granted) else _NOTHING,
     )
+
+
+@functools.cache
+def _with_rows_statement(kind: str) -> Select:
+    access = _by_ids_statement().subquery("access")
+    model = Folder if kind == FOLDER else Document
+    shown = and_(model.id == access.c.id, access.c.can_view, access.c.hidden.is_(False))
+    return select(access, model).outerjoin(model, shown)
+
+
+async def evaluate_with_rows(session: AsyncSession, actor: Actor, kind: str,
+                             ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[Access, object | None]]:
+    """`evaluate` for resources of one kind, each with its row when U may see it (live and
+    viewable), else None: the check and the fetch in ONE statement."""
+    ids = list(dict.fromkeys(ids))
+    result: dict[uuid.UUID, tuple[Access, object | None]] = {i: (Access(kind=kind, id=i), None) for i in ids}
+    if not ids:
+        return result
+    _, parameters = by_ids(actor, [(kind, i) for i in ids])
+    model = Folder if kind == FOLDER else Document
+    for row in await session.execute(_with_rows_statement(kind), parameters):
+        result[row.id] = (to_access(row), row[-1] if isinstance(row[-1], model) else None)
+    return result
 
 
 async def evaluate(session: AsyncSession, actor: Actor, keys: Iterable[ResourceKey]) -> dict[ResourceKey, Access]:
@@ -312,11 +361,10 @@ async def evaluate(session: AsyncSession, actor: Actor, keys: Iterable[ResourceK
     for kind, _ in keys:
         if kind not in (FOLDER, DOCUMENT):
             raise ValueError(f"not a resource kind: {kind!r}")
-    result = {key: Access(kind=key[0], id=key[1]) for key in keys}
-    if not keys:
-        return result
-    statement, parameters = by_ids(actor, keys)
-    for row in await session.execute(statement, parameters):
-        access = to_access(row)
-        result[access.key] = access
-    return result
+    result: dict[ResourceKey, Access] = {}
+    if keys:
+        statement, parameters = by_ids(actor, keys)
+        for row in await session.execute(statement, parameters):
+            access = to_access(row)
+            result[access.key] = access
+    return {key: result.get(key) or Access(kind=key[0], id=key[1]) for key in keys}

@@ -1,14 +1,15 @@
 """The per-request access loader: every check of one GraphQL request that is pending at the
-same tick resolves in one evaluation statement (keys are (kind, id))."""
+same tick resolves in one evaluation statement (keys are (kind, id)). `visible_rows` checks and
+fetches rows in one statement, and leaves both answers in the request's loaders."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from aiodataloader import DataLoader
 
-from .evaluation import evaluate
+from .evaluation import evaluate, evaluate_with_rows
 from .model import FOLDER, Access, Actor, ResourceKey
 
 if TYPE_CHECKING:
@@ -29,6 +30,14 @@ def access_loader(context: Context) -> DataLoader:
     return context.loaders.get(LOADER_NAME, _batch)
 
 
+def remember(context: Context, accesses: Iterable[Access]) -> None:
+    """Give the request's access loader evaluations already made (a listing returns its rows'),
+    so asking for those resources again costs no statement."""
+    loader = access_loader(context)
+    for access in accesses:
+        loader.prime(access.key, access)
+
+
 def row_loader(context: Context, kind: str) -> DataLoader:
     """The request's loader of folder / document rows by id (no access check)."""
     from ..models import Document
@@ -39,10 +48,21 @@ def row_loader(context: Context, kind: str) -> DataLoader:
     return context.loaders.get("document", rows_by_id(Document))
 
 
+def _visible_rows_batch(kind: str):
+    async def load(context: Context, ids: Sequence) -> list:
+        async with context.db.reading() as session:
+            found = await evaluate_with_rows(session, Actor.of(context.principal), kind, ids)
+        remember(context, (access for access, _ in found.values()))
+        rows = row_loader(context, kind)
+        for i, (_, row) in found.items():
+            if row is not None:
+                rows.prime(i, row)
+        return [found[i][1] for i in ids]
+
+    return load
+
+
 async def visible_rows(context: Context, kind: str, ids: Sequence) -> list:
     """Rows of the resources the principal may see now (live and viewable), None for the
-    others, in the order of `ids`: one access batch, then one row batch."""
-    accesses = await access_loader(context).load_many([(kind, i) for i in ids])
-    shown = [a.id for a in accesses if a.visible]
-    rows = dict(zip(shown, await row_loader(context, kind).load_many(shown)))
-    return [rows.get(i) for i in ids]
+    others, in the order of `ids`: one statement per batch for the check and the rows."""
+    return await context.loaders.get(f"visible_{kind}", _visible_rows_batch(kind)).load_many(list(ids))

@@ -35,6 +35,8 @@ class Capability(str, Enum):
 
 
 CAPABILITIES: tuple[Capability, ...] = tuple(Capability)
+# The grant / Access column of each capability, in CAPABILITIES order (hot paths read these).
+CAPABILITY_COLUMNS: tuple[str, ...] = tuple(c.column for c in CAPABILITIES)
 
 # What step 5 (grants) may give at most, by the member's system role. ADMIN never reaches
 # step 5 (step 2 allows everything first); it is listed so the table is total.

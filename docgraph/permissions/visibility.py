@@ -1,12 +1,14 @@
 """SQL visibility filters for listings: "the live folders / documents U may VIEW".
 
-Each returns a SELECT of ids built on the one evaluation (`access_select`), so a listing can
-join it, page it with a keyset and count it exactly, all inside PostgreSQL.
+Each returns a SELECT built on the one evaluation (`access_select`), so a listing can join it,
+page it with a keyset and count it exactly, all inside PostgreSQL. `visible_documents_access`
+also hands the listing each row's whole evaluation and the count, so one statement serves a
+page, its `totalCount` and its `myPermissions`.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select, union_all
+from sqlalchemy import Select, func, select, union_all
 
 from .evaluation import access_select, document_resources, folder_resources, folder_t, document_t
 from .model import Actor
@@ -29,6 +31,15 @@ def visible_document_ids(actor: Actor, *where) -> Select:
     resources = document_resources(actor, document_t.c.deleted_at.is_(None), folder_t.c.deleted_at.is_(None), *where)
     access = access_select(actor, resources).subquery()
     return select(access.c.id).where(access.c.can_view)
+
+
+def visible_documents_access(actor: Actor, *where) -> Select:
+    """The evaluation rows (`access_select`'s columns) of the live documents matching `where`
+    that U may VIEW, each with `total`: how many there are in all. `total` is a window over the
+    whole set, so it stays exact when the caller then filters past a cursor and limits."""
+    resources = document_resources(actor, document_t.c.deleted_at.is_(None), folder_t.c.deleted_at.is_(None), *where)
+    access = access_select(actor, resources).subquery("access")
+    return select(access, func.count().over().label("total")).where(access.c.can_view)
 
 
 def visible_resource_ids(actor: Actor, *, folder_where=(), document_where=()) -> Select:

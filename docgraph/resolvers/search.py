@@ -8,7 +8,7 @@ from ..globalid import decode_as
 from ..models import Folder as FolderRow
 from ..pagination import PageRequest
 from ..schema.common import Connection, to_connection
-from ..schema.documents import Document
+from ..schema.documents import Document, document_connection
 from ..schema.folders import Folder
 from ..schema.search import DocumentFilter, TrashConnection, TrashEdge
 from ..services import search as search_service
@@ -30,9 +30,9 @@ class Query:
             text=filter.text, tags=filter.tags, content_types=filter.content_types,
             folder_id=decode_as(filter.folder_id, "Folder") if filter.folder_id is not None else None,
             metadata=filter.metadata, created_after=filter.created_after, created_before=filter.created_before)
-        page, count = await search_service.search_documents(info.context.db, info.context.principal, conditions,
-                                                            request)
-        return to_connection(page, Document.from_model, count)
+        listing = await search_service.search_documents(info.context.db, info.context.principal, conditions,
+                                                         request)
+        return await document_connection(info, listing)
 
     @strawberry.field(description="The viewer's trash: documents and folders it deleted, or all of them for admins.")
     async def trash(self, info: Info, first: int | None = None, after: str | None = None) -> TrashConnection:

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 import strawberry
+from strawberry.types.nodes import SelectedField
 
 from ..pagination import Page
 
@@ -42,6 +43,24 @@ class Connection(Generic[T]):
     @strawberry.field
     async def total_count(self) -> int:
         return await self.count()
+
+
+def selects(info, *path: str) -> bool:
+    """Whether the query asks, below the field being resolved, for the field at `path` (GraphQL
+    names, looking through fragments): lets a connection prefetch what its nodes will need."""
+    level = [child for field in info.selected_fields for child in field.selections]  # below this field
+    for name in path:
+        matched = [field for selection in level for field in _fields(selection) if field.name == name]
+        if not matched:
+            return False
+        level = [child for field in matched for child in field.selections]
+    return True
+
+
+def _fields(selection) -> list[SelectedField]:
+    if isinstance(selection, SelectedField):
+        return [selection]
+    return [field for inner in selection.selections for field in _fields(inner)]
 
 
 def page_info(page: Page) -> PageInfo:

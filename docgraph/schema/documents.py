@@ -9,6 +9,7 @@ module imports this one).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
@@ -22,7 +23,7 @@ from ..http import links
 from ..pagination import PageRequest
 from ..services import downloads, search
 from ..services.documents import lock_is_active
-from .common import Connection, Node, to_connection
+from .common import Connection, Node, selects, to_connection
 from .enums import ApprovalStatus
 from .types_registry import register_node
 
@@ -41,10 +42,10 @@ ApprovalRef = Annotated["Approval", strawberry.lazy("docgraph.schema.approvals")
 ApprovalConnectionRef = Annotated["ApprovalConnection", strawberry.lazy("docgraph.schema.approvals")]
 
 
-async def _user(info: Info, user_id: uuid.UUID):
+def _user(info: Info, user_id: uuid.UUID):
     from .tenancy import User
 
-    return User.from_model(await info.context.loaders.user.load(user_id))
+    return info.context.loaders.user.now_or_later(user_id, User.from_model)
 
 
 async def download_url(info: Info, document_id: uuid.UUID, version_id: uuid.UUID | None = None) -> str:
@@ -63,8 +64,8 @@ class DocumentLock:
     holder_id: strawberry.Private[uuid.UUID]
 
     @strawberry.field
-    async def locked_by(self, info: Info) -> UserRef:
-        return await _user(info, self.holder_id)
+    def locked_by(self, info: Info) -> UserRef:
+        return _user(info, self.holder_id)
 
 
 @register_node
@@ -91,12 +92,12 @@ class DocumentVersion(Node):
         )
 
     @strawberry.field
-    async def document(self, info: Info) -> Document:
-        return Document.from_model(await info.context.loaders.document.load(self.row.document_id))
+    def document(self, info: Info) -> Document:
+        return info.context.loaders.document.now_or_later(self.row.document_id, Document.from_model)
 
     @strawberry.field
-    async def created_by(self, info: Info) -> UserRef:
-        return await _user(info, self.row.created_by)
+    def created_by(self, info: Info) -> UserRef:
+        return _user(info, self.row.created_by)
 
     @strawberry.field(description="A short-lived link to this version's bytes; counts a download.")
     async def download_url(self, info: Info) -> str:
@@ -140,14 +141,15 @@ class Document(Node):
         )
 
     @strawberry.field
-    async def folder(self, info: Info) -> FolderRef:
+    def folder(self, info: Info) -> FolderRef:
         from .folders import Folder
 
-        return Folder.from_model(await info.context.loaders.folder.load(self.row.folder_id))
+        return info.context.loaders.folder.now_or_later(self.row.folder_id, Folder.from_model)
 
     @strawberry.field
-    async def current_version(self, info: Info) -> DocumentVersion:
-        return DocumentVersion.from_model(await info.context.loaders.document_version.load(self.row.current_version_id))
+    def current_version(self, info: Info) -> DocumentVersion:
+        return info.context.loaders.document_version.now_or_later(self.row.current_version_id,
+                                                                  DocumentVersion.from_model)
 
     @strawberry.field(description="All versions, newest first.")
     async def versions(self, info: Info, first: int | None = None,
@@ -156,14 +158,14 @@ class Document(Node):
         return to_connection(page, DocumentVersion.from_model, count)
 
     @strawberry.field
-    async def created_by(self, info: Info) -> UserRef:
-        return await _user(info, self.row.created_by)
+    def created_by(self, info: Info) -> UserRef:
+        return _user(info, self.row.created_by)
 
     @strawberry.field(description="What the viewer may do with the document.")
-    async def my_permissions(self, info: Info) -> PermissionsRef:
+    def my_permissions(self, info: Info) -> PermissionsRef:
         from .sharing import my_permissions
 
-        return await my_permissions(info, permissions.DOCUMENT, self.row.id)
+        return my_permissions(info, permissions.DOCUMENT, self.row.id)
 
     @strawberry.field(description="Live shares of the document; empty unless the viewer may SHARE or MANAGE it.")
     async def shares(self, info: Info) -> list[ShareRef]:
@@ -187,6 +189,25 @@ class Document(Node):
     async def resolve_node(cls, info: Info, row_id: uuid.UUID) -> Document | None:
         row = (await permissions.visible_rows(info.context, permissions.DOCUMENT, [row_id]))[0]
         return cls.from_model(row) if row is not None else None
+
+
+async def document_connection(info: Info, listing: search.Listing) -> Connection[Document]:
+    """A listing of documents as a connection. The evaluations the listing made answer the
+    nodes' `myPermissions`; the relations the query asks of the nodes are loaded here, one
+    batch each and concurrently, so every node's fields then resolve without waiting."""
+    permissions.remember(info.context, listing.access)
+    rows = [row for _, row in listing.page.items]
+    loaders = info.context.loaders
+    wanted = []
+    if selects(info, "edges", "node", "currentVersion"):
+        wanted.append(loaders.document_version.load_many([row.current_version_id for row in rows]))
+    if selects(info, "edges", "node", "createdBy"):
+        wanted.append(loaders.user.load_many(list({row.created_by for row in rows})))
+    if selects(info, "edges", "node", "folder"):
+        wanted.append(loaders.folder.load_many(list({row.folder_id for row in rows})))
+    if wanted:
+        await asyncio.gather(*wanted)
+    return to_connection(listing.page, Document.from_model, listing.count)
 
 
 # --- inputs and payloads -----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from ..pagination import PageRequest
 from ..permissions import FOLDER
 from ..services import folders as folder_service
 from .common import Connection, Node, to_connection
-from .documents import Document
+from .documents import Document, document_connection
 from .enums import DriveKind
 from .types_registry import register_node
 
@@ -78,10 +78,10 @@ class Folder(Node):
         return User.from_model(row) if row is not None else None
 
     @strawberry.field
-    async def created_by(self, info: Info) -> UserRef:
+    def created_by(self, info: Info) -> UserRef:
         from .tenancy import User
 
-        return User.from_model(await info.context.loaders.user.load(self.row.created_by))
+        return info.context.loaders.user.now_or_later(self.row.created_by, User.from_model)
 
     @strawberry.field(description="Live subfolders the viewer may view, by name.")
     async def children(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Folder]:
@@ -94,14 +94,14 @@ class Folder(Node):
         from ..services import search
 
         request = PageRequest.parse(first, after)
-        page, count = await search.list_folder_documents(info.context.db, info.context.principal, self.row.id, request)
-        return to_connection(page, Document.from_model, count)
+        listing = await search.list_folder_documents(info.context.db, info.context.principal, self.row.id, request)
+        return await document_connection(info, listing)
 
     @strawberry.field(description="What the viewer may do with the folder.")
-    async def my_permissions(self, info: Info) -> PermissionsRef:
+    def my_permissions(self, info: Info) -> PermissionsRef:
         from .sharing import my_permissions
 
-        return await my_permissions(info, FOLDER, self.row.id)
+        return my_permissions(info, FOLDER, self.row.id)
 
     @strawberry.field(description="Live shares of the folder; empty unless the viewer may SHARE or MANAGE it.")
     async def shares(self, info: Info) -> list[ShareRef]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from datetime import datetime
 from enum import Enum
 from typing import Annotated
@@ -37,7 +38,7 @@ class Permissions:
     @classmethod
     def of(cls, source: Access | models.Grant) -> Permissions:
         """An evaluation's decisions, or what a grant row says."""
-        return cls(**{c.column: bool(getattr(source, c.column)) for c in permissions.CAPABILITIES})
+        return cls(**{column: bool(getattr(source, column)) for column in permissions.CAPABILITY_COLUMNS})
 
 
 def resource_object(row: models.Folder | models.Document):
@@ -196,8 +197,8 @@ class SharePayload:
 
 # --- relation helpers of Folder and Document (imported lazily there: no import cycle) ---------------
 
-async def my_permissions(info: Info, kind: str, resource_id: uuid.UUID) -> Permissions:
-    return Permissions.of(await permissions.access_loader(info.context).load((kind, resource_id)))
+def my_permissions(info: Info, kind: str, resource_id: uuid.UUID) -> Permissions | Awaitable[Permissions]:
+    return permissions.access_loader(info.context).now_or_later((kind, resource_id), Permissions.of)
 
 
 def _shares_batch(kind: str):

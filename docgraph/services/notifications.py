@@ -231,6 +231,7 @@ async def _could_view_in(session: AsyncSession, actor: Actor, folder: Folder, no
     path = [*folder.path, node.id] if kind == FOLDER else list(folder.path)
     candidate = select(
         literal_column(f"'{kind}'").label("kind"), literal(node.id, _UUID).label("id"),
+        literal(node.id if kind == FOLDER else folder.id, _UUID).label("holder_id"),
         literal(path, ARRAY(_UUID)).label("path"), literal(node.created_by, _UUID).label("created_by"),
         false().label("hidden"),
     )

@@ -1,7 +1,8 @@
 """Document listings: a folder's documents, a document's versions, and search.
 
-Visibility is filtered inside PostgreSQL (`permissions.visible_document_ids`), so keyset pages
-and `totalCount` are exact.
+Visibility is filtered inside PostgreSQL (`permissions.visible_documents_access`), so keyset
+pages and `totalCount` are exact; the same statement returns the count and each listed
+document's evaluation (`Listing.access`), so a page is one statement.
 
 Orders (cursors carry the sort key):
 - a folder's documents: lower(name), id (like its subfolders);
@@ -12,13 +13,14 @@ Orders (cursors carry the sort key):
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import DateTime, Select, func, literal, select, tuple_
+from sqlalchemy import DateTime, Integer, Select, String, bindparam, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import UUID
 
 from .. import permissions
@@ -27,10 +29,11 @@ from ..db import Database
 from ..errors import BadInput, NotFound
 from ..models import Document, DocumentVersion, Folder
 from ..pagination import Page, PageRequest, make_page
-from ..permissions import FOLDER, Actor
+from ..permissions import FOLDER, Access, Actor
 from .validation import clean_tags, normalize_content_type
 
 CountFn = Callable[[], Awaitable[int]]
+T = TypeVar("T")
 _UUID = UUID(as_uuid=True)
 _metadata = Document.__table__.c.metadata
 
@@ -65,21 +68,81 @@ def counter(db: Database, subquery) -> CountFn:
     return count
 
 
-# --- a folder's documents -------------------------------------------------------------------------
+# --- listings of documents with the viewer's access ------------------------------------------------
+
+_LIMIT = bindparam("page_limit", type_=Integer)
+
+
+@dataclass
+class Listing(Generic[T]):
+    """One page of a listing, how to count the whole listing, and the viewer's evaluation of
+    each listed resource, which the listing's own statement computed (no second check)."""
+
+    page: Page[T]
+    count: CountFn
+    access: list[Access] = field(default_factory=list)
+
+
+def _visible_documents(actor: Actor, *where):
+    return permissions.visible_documents_access(actor, *where).subquery("visible")
+
+
+async def _document_listing(db: Database, query: Select, count_query: Select, parameters: dict,
+                            page: PageRequest, key_of: Callable) -> Listing[Document]:
+    """Run a listing built on `visible_documents_access` (its rows: Document, the evaluation's
+    columns and `total`) for one page. The count comes with the rows; only a page past the end
+    of the listing needs its own count statement."""
+    async with db.reading() as session:
+        rows = (await session.execute(query, {**parameters, "page_limit": page.first + 1})).all()
+    result = make_page(rows, page, key_of)
+    if rows or page.after is None:
+        count = _known(rows[0].total if rows else 0)
+    else:  # a page past the end: no row carries the total
+        count = _counted(db, count_query, parameters)
+    access = [permissions.to_access(row) for _, row in result.items]
+    result.items = [(cursor, row.Document) for cursor, row in result.items]
+    return Listing(result, count, access)
+
+
+def _known(total: int) -> CountFn:
+    async def count() -> int:
+        return total
+
+    return count
+
+
+def _counted(db: Database, count_query: Select, parameters: dict) -> CountFn:
+    async def count() -> int:
+        async with db.reading() as session:
+            return (await session.execute(count_query, parameters)).scalar_one()
+
+    return count
+
+
+@functools.cache
+def _folder_listing(after: bool) -> tuple[Select, Select]:
+    """The folder listing's statements (page, count), built once: actor, folder and cursor are
+    bind parameters."""
+    visible = _visible_documents(permissions.ACTOR_PARAMETERS, Document.folder_id == bindparam("folder_id", type_=_UUID))
+    sort_name = func.lower(Document.name)
+    query = select(Document, sort_name.label("sort_name"), visible).join(visible, visible.c.id == Document.id)
+    if after:
+        query = query.where(tuple_(sort_name, Document.id) > tuple_(bindparam("after_name", type_=String),
+                                                                    bindparam("after_id", type_=_UUID)))
+    return query.order_by(sort_name, Document.id).limit(_LIMIT), select(func.count()).select_from(visible)
+
 
 async def list_folder_documents(db: Database, actor: Principal, folder_id: uuid.UUID,
-                                page: PageRequest) -> tuple[Page[Document], CountFn]:
+                                page: PageRequest) -> Listing[Document]:
     """Live documents of `folder_id` the actor may VIEW, by name. The caller has established
     that the actor may see the folder."""
-    visible = permissions.visible_document_ids(Actor.of(actor), Document.folder_id == folder_id).subquery()
-    sort_name = func.lower(Document.name)
-    query = select(Document, sort_name.label("sort_name")).join(visible, visible.c.id == Document.id)
-    if (after := after_key(page, str, uuid.UUID)) is not None:
-        query = query.where(tuple_(sort_name, Document.id) > tuple_(literal(after[0]), literal(after[1], _UUID)))
-    query = query.order_by(sort_name, Document.id)
-    result = await fetch_page(db, query, page, key_of=lambda row: (row.sort_name, row.Document.id),
-                              row_of=lambda row: row.Document)
-    return result, counter(db, visible)
+    after = after_key(page, str, uuid.UUID)
+    query, count_query = _folder_listing(after is not None)
+    parameters = {**permissions.actor_values(Actor.of(actor)), "folder_id": folder_id}
+    if after is not None:
+        parameters.update(after_name=after[0], after_id=after[1])
+    return await _document_listing(db, query, count_query, parameters, page,
+                                   key_of=lambda row: (row.sort_name, row.Document.id))
 
 
 # --- versions -------------------------------------------------------------------------------------
@@ -132,7 +195,7 @@ def _conditions(search: DocumentFilter) -> list:
 
 
 async def search_documents(db: Database, actor: Principal, search: DocumentFilter,
-                           page: PageRequest) -> tuple[Page[Document], CountFn]:
+                           page: PageRequest) -> Listing[Document]:
     """Live documents the actor may VIEW matching every given condition, newest first."""
     who = Actor.of(actor)
     conditions = _conditions(search)
@@ -141,12 +204,11 @@ async def search_documents(db: Database, actor: Principal, search: DocumentFilte
             found = await permissions.evaluate(session, who, [(FOLDER, search.folder_id)])
         if not found[(FOLDER, search.folder_id)].visible:
             raise NotFound("Folder not found")
-    visible = permissions.visible_document_ids(who, *conditions).subquery()
-    query = select(Document).join(visible, visible.c.id == Document.id)
+    visible = _visible_documents(who, *conditions)
+    query = select(Document, visible).join(visible, visible.c.id == Document.id)
     if (after := after_key(page, datetime.fromisoformat, uuid.UUID)) is not None:
         query = query.where(tuple_(Document.created_at, Document.id) < tuple_(literal(after[0], DateTime(timezone=True)),
                                                                            literal(after[1], _UUID)))
-    query = query.order_by(Document.created_at.desc(), Document.id.desc())
-    result = await fetch_page(db, query, page, key_of=lambda row: (row.Document.created_at.isoformat(), row.Document.id),
-                              row_of=lambda row: row.Document)
-    return result, counter(db, visible)
+    query = query.order_by(Document.created_at.desc(), Document.id.desc()).limit(_LIMIT)
+    return await _document_listing(db, query, select(func.count()).select_from(visible), {}, page,
+                                   key_of=lambda row: (row.Document.created_at.isoformat(), row.Document.id))

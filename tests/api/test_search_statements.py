@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-from docgraph import models
+from docgraph import globalid, models
 from docgraph.auth.principal import Principal
 from docgraph.permissions import FOLDER, Capability
 from docgraph.services import folders as folder_service
@@ -59,4 +59,47 @@ async def test_search_pages_of_1_10_and_100_use_the_same_number_of_statements(ap
         assert data["search"]["edges"][0]["node"]["myPermissions"] == {"canView": True, "canUpdate": False}
         counts[size] = len(statements)
     print(f"statements per search page (1, 10, 100): {counts}")
-    assert counts[1] == counts[10] == counts[100], counts
+    # The principal, the page (with its count and every node's permissions), then one batch per
+    # relation: current versions, creators, folders.
+    assert counts[1] == counts[10] == counts[100] == 5, counts
+
+
+FOLDER_PAGE = """query($id: ID!, $first: Int, $after: String) { folder(id: $id) { name ancestors { name }
+  documents(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+    edges { node { name currentVersion { versionNumber } createdBy { email }
+      myPermissions { canView canUpdate } } } } } }"""
+
+
+async def test_a_folder_page_is_six_statements_whatever_its_size(api, factory, services):
+    """The bench's nested page: the principal, the folder (check and row), its ancestors (check
+    and rows), the documents (page, totalCount and every node's permissions in one statement),
+    then one batch per relation (current versions, creators)."""
+    org = await factory.organization()
+    admin, reader = await factory.user(org, "ADMIN"), await factory.user(org, "VIEWER")
+    department = await factory.department(org, by=admin)
+    as_admin = Principal(admin.id, org.id, "ADMIN", False)
+    folder = await folder_service.create_folder(services.db, as_admin, parent_id=department.root_folder_id,
+                                                name="Reports")
+    await sharing_service.share(services.db, as_admin, resource=(FOLDER, folder.id), subject_type="USER",
+                                subject_id=reader.id, capabilities=[Capability.VIEW])
+    await _documents(services, org, admin, folder.id, 100)
+    token = factory.token(reader, org)
+    folder_id = globalid.encode("Folder", folder.id)
+
+    for size in (1, 10, 100):
+        with counting(services) as statements:
+            data = await api.ok(FOLDER_PAGE, {"id": folder_id, "first": size}, token=token)
+        page = data["folder"]["documents"]
+        assert page["totalCount"] == 100 and len(page["edges"]) == size
+        assert page["edges"][0]["node"] == {"name": "report 000.pdf", "currentVersion": {"versionNumber": 1},
+                                            "createdBy": {"email": admin.email},
+                                            "myPermissions": {"canView": True, "canUpdate": False}}
+        assert data["folder"]["ancestors"] == []  # the department's root is not shared with the reader
+        assert len(statements) == 6, statements
+
+    # Past the end, the page is empty and the count, which no row carries, is still exact.
+    last = (await api.ok(FOLDER_PAGE, {"id": folder_id, "first": 100}, token=token))["folder"]["documents"]
+    assert last["pageInfo"] == {"hasNextPage": False, "endCursor": last["pageInfo"]["endCursor"]}
+    beyond = await api.ok(FOLDER_PAGE, {"id": folder_id, "first": 10, "after": last["pageInfo"]["endCursor"]},
+                          token=token)
+    assert beyond["folder"]["documents"]["edges"] == [] and beyond["folder"]["documents"]["totalCount"] == 100
