@@ -13,17 +13,20 @@ from .evaluation import (
     subjects_of, to_access,
 )
 from .explain import Decision, Explanation, Reason, explain
-from .loader import access_loader, remember, row_loader, visible_rows
+from .loader import access_loader, remember, row_loader, visible_folder_with_ancestors, visible_rows
 from .model import (
-    CAPABILITIES, CAPABILITY_COLUMNS, CEILINGS, DOCUMENT, FOLDER, Access, Actor, Capability, ResourceKey, Rule, roles_allowing,
+    CAPABILITIES, CAPABILITY_COLUMNS, CEILINGS, DOCUMENT, FOLDER, Access, Actor, Capability, ResourceKey, Rule,
+    roles_allowing,
 )
-from .visibility import visible_document_ids, visible_documents_access, visible_folder_ids, visible_ids, visible_resource_ids
+from .visibility import (
+    visible_document_ids, visible_documents_access, visible_folder_ids, visible_ids, visible_resource_ids,
+)
 
 __all__ = [
-    "ACTOR_PARAMETERS", "CAPABILITY_COLUMNS", "actor_values", "remember", "to_access", "visible_documents_access",
-    "CAPABILITIES", "CEILINGS", "DOCUMENT", "FOLDER", "Access", "Actor", "Capability", "Decision",
-    "Explanation", "Reason", "ResourceKey", "Rule", "access_loader", "row_loader", "visible_rows", "access_select", "check",
-    "document_resources", "evaluate", "explain", "folder_resources", "live_grants_for", "require",
-    "roles_allowing", "subjects_of", "visible_document_ids", "visible_folder_ids", "visible_ids",
-    "visible_resource_ids",
+    "ACTOR_PARAMETERS", "CAPABILITIES", "CAPABILITY_COLUMNS", "CEILINGS", "DOCUMENT", "FOLDER", "Access", "Actor",
+    "Capability", "Decision", "Explanation", "Reason", "ResourceKey", "Rule", "access_loader", "access_select",
+    "actor_values", "check", "document_resources", "evaluate", "explain", "folder_resources", "live_grants_for",
+    "remember", "require", "roles_allowing", "row_loader", "subjects_of", "to_access", "visible_document_ids",
+    "visible_documents_access", "visible_folder_ids", "visible_folder_with_ancestors", "visible_ids",
+    "visible_resource_ids", "visible_rows",
 ]

@@ -331,25 +331,38 @@ def to_access(row) -> Access:
     )
 
 
-@functools.cache
-def _with_rows_statement(kind: str) -> Select:
-    access = _by_ids_statement().subquery("access")
-    model = Folder if kind == FOLDER else Document
+def _with_rows(access_query: Select, model) -> Select:
+    access = access_query.subquery("access")
     shown = and_(model.id == access.c.id, access.c.can_view, access.c.hidden.is_(False))
     return select(access, model).outerjoin(model, shown)
 
 
-async def evaluate_with_rows(session: AsyncSession, actor: Actor, kind: str,
-                             ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[Access, object | None]]:
+@functools.cache
+def _with_rows_statement(kind: str, lineage: bool = False) -> Select:
+    if not lineage:
+        return _with_rows(_by_ids_statement(), Folder if kind == FOLDER else Document)
+    # The folders of `folder_ids` and every folder on their paths.
+    requested = folder_t.alias("requested")
+    on_paths = select(func.unnest(requested.c.path)).where(
+        requested.c.id == any_(bindparam("folder_ids", type_=_UUIDS))).scalar_subquery()
+    actor = ACTOR_PARAMETERS
+    return _with_rows(access_select(actor, folder_resources(actor, folder_t.c.id.in_(on_paths))), Folder)
+
+
+async def evaluate_with_rows(session: AsyncSession, actor: Actor, kind: str, ids: Iterable[uuid.UUID], *,
+                             lineage: bool = False) -> dict[uuid.UUID, tuple[Access, object | None]]:
     """`evaluate` for resources of one kind, each with its row when U may see it (live and
-    viewable), else None: the check and the fetch in ONE statement."""
+    viewable), else None: the check and the fetch in ONE statement. With `lineage` (folders
+    only), every ancestor of the folders is evaluated and fetched too, and is in the answer."""
     ids = list(dict.fromkeys(ids))
     result: dict[uuid.UUID, tuple[Access, object | None]] = {i: (Access(kind=kind, id=i), None) for i in ids}
     if not ids:
         return result
+    if lineage and kind != FOLDER:
+        raise ValueError("only folders have a lineage")
     _, parameters = by_ids(actor, [(kind, i) for i in ids])
     model = Folder if kind == FOLDER else Document
-    for row in await session.execute(_with_rows_statement(kind), parameters):
+    for row in await session.execute(_with_rows_statement(kind, lineage), parameters):
         result[row.id] = (to_access(row), row[-1] if isinstance(row[-1], model) else None)
     return result
 

@@ -48,21 +48,40 @@ def row_loader(context: Context, kind: str) -> DataLoader:
     return context.loaders.get("document", rows_by_id(Document))
 
 
+def _keep(context: Context, kind: str, found: dict) -> None:
+    """Leave evaluated rows in the request's loaders: accesses, rows, visible rows."""
+    remember(context, (access for access, _ in found.values()))
+    rows, visible = row_loader(context, kind), _visible_loader(context, kind)
+    for i, (_, row) in found.items():
+        visible.prime(i, row)
+        if row is not None:
+            rows.prime(i, row)
+
+
 def _visible_rows_batch(kind: str):
     async def load(context: Context, ids: Sequence) -> list:
         async with context.db.reading() as session:
             found = await evaluate_with_rows(session, Actor.of(context.principal), kind, ids)
-        remember(context, (access for access, _ in found.values()))
-        rows = row_loader(context, kind)
-        for i, (_, row) in found.items():
-            if row is not None:
-                rows.prime(i, row)
+        _keep(context, kind, found)
         return [found[i][1] for i in ids]
 
     return load
 
 
+def _visible_loader(context: Context, kind: str) -> DataLoader:
+    return context.loaders.get(f"visible_{kind}", _visible_rows_batch(kind))
+
+
 async def visible_rows(context: Context, kind: str, ids: Sequence) -> list:
     """Rows of the resources the principal may see now (live and viewable), None for the
     others, in the order of `ids`: one statement per batch for the check and the rows."""
-    return await context.loaders.get(f"visible_{kind}", _visible_rows_batch(kind)).load_many(list(ids))
+    return await _visible_loader(context, kind).load_many(list(ids))
+
+
+async def visible_folder_with_ancestors(context: Context, folder_id) -> object | None:
+    """`visible_rows` of one folder whose ancestors will be asked for too (breadcrumbs): they
+    are checked and fetched in the same statement and wait in the request's loaders."""
+    async with context.db.reading() as session:
+        found = await evaluate_with_rows(session, Actor.of(context.principal), FOLDER, [folder_id], lineage=True)
+    _keep(context, FOLDER, found)
+    return found[folder_id][1]

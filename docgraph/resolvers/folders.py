@@ -11,6 +11,7 @@ from ..permissions import FOLDER
 from ..schema.folders import (
     CreateFolderInput, DeleteFolderInput, Folder, FolderPayload, MoveFolderInput, RestoreInput, UpdateFolderInput,
 )
+from ..schema.common import selects
 from ..services import folders as folder_service
 from .context import Info
 
@@ -21,7 +22,10 @@ class Query:
     async def folder(self, info: Info, id: strawberry.ID) -> Folder | None:
         info.context.principal.require_organization()
         folder_id = decode_as(id, "Folder")
-        row = (await permissions.visible_rows(info.context, FOLDER, [folder_id]))[0]
+        if selects(info, "ancestors"):
+            row = await permissions.visible_folder_with_ancestors(info.context, folder_id)
+        else:
+            row = (await permissions.visible_rows(info.context, FOLDER, [folder_id]))[0]
         if row is None:
             raise NotFound("Folder not found")
         return Folder.from_model(row)

@@ -17,18 +17,22 @@ and membership are live, and the access evaluation lets it VIEW what the event i
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from aiodataloader import DataLoader
 from sqlalchemy import false, func, literal, literal_column, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import permissions
-from ..auth.principal import ClientInfo, Principal, load_principal
-from ..auth.tokens import TokenSigner
+from ..auth.principal import ClientInfo, Principal, load_principal, load_principals
+from ..auth.tokens import AccessClaims, TokenSigner
 from ..db import Database
 from ..errors import BadInput, NotFound, Unauthenticated
 from ..events.publish import FolderChanged, NotificationAdded
@@ -137,7 +141,8 @@ async def mark_read(db: Database, actor: Principal, *, ids: Sequence[uuid.UUID] 
 
 
 # --- live delivery ------------------------------------------------------------------------------
-# Each delivery re-checks the subscriber and loads what the event is about in ONE short session.
+# Each delivery re-checks the subscriber and loads what the event is about in ONE short session
+# (notificationAdded deliveries: one per batch).
 
 @dataclass(frozen=True)
 class Subscriber:
@@ -147,30 +152,75 @@ class Subscriber:
     client: ClientInfo
 
 
-async def _recheck(session: AsyncSession, signer: TokenSigner, subscriber: Subscriber) -> Principal:
-    """The subscriber as it is NOW: UNAUTHENTICATED once the token expired or the user,
-    membership or session is no longer live."""
+def _claims(signer: TokenSigner, subscriber: Subscriber) -> AccessClaims:
+    """The subscriber's token, verified now: UNAUTHENTICATED once it expired."""
     header = subscriber.authorization
     scheme, _, token = header.partition(" ") if isinstance(header, str) else ("", "", "")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("Authorization must be 'Bearer <access token>'")
-    return await load_principal(session, signer.verify(token.strip()), subscriber.client)
+    return signer.verify(token.strip())
+
+
+async def _recheck(session: AsyncSession, signer: TokenSigner, subscriber: Subscriber) -> Principal:
+    """The subscriber as it is NOW: UNAUTHENTICATED once the token expired or the user,
+    membership or session is no longer live."""
+    return await load_principal(session, _claims(signer, subscriber), subscriber.client)
 
 
 async def _own(session: AsyncSession, actor: Principal, ids: Sequence[uuid.UUID]) -> list[Notification]:
     return list((await session.execute(select(Notification).where(*_mine(actor), Notification.id.in_(ids)))).scalars())
 
 
+def _is_mine(row: Notification, actor: Principal) -> bool:
+    """`_mine` for a row in hand."""
+    return row.recipient_id == actor.user_id and actor.organization_id in (None, row.organization_id)
+
+
+# A burst of notifications reaches many subscribers at once. The deliveries pending at the same
+# tick of the event loop are checked together (aiodataloader batches them): one statement for
+# all their subscribers and one for all their rows, instead of two per delivery.
+_deliveries: weakref.WeakKeyDictionary[Database, DataLoader] = weakref.WeakKeyDictionary()
+
+
 async def deliver_notification(db: Database, signer: TokenSigner, subscriber: Subscriber,
                                event: NotificationAdded) -> tuple[Principal, Notification | None]:
     """The subscriber now, and the notification the event announces if it is the subscriber's
-    own (in the token's organization)."""
+    own (in the token's organization). UNAUTHENTICATED once its token or session is not valid."""
+    loader = _deliveries.get(db)
+    if loader is None or loader.loop is not asyncio.get_running_loop() or loader.signer is not signer:
+        loader = _deliveries[db] = DataLoader(functools.partial(_deliver_batch, db, signer), cache=False,
+                                              max_batch_size=500)
+        loader.signer = signer
+    return await loader.load((subscriber, event))
+
+
+async def _deliver_batch(db: Database, signer: TokenSigner, deliveries: Sequence[tuple[Subscriber, NotificationAdded]]):
+    answers: list = [None] * len(deliveries)
+    claims: dict[int, AccessClaims] = {}
+    for n, (subscriber, _) in enumerate(deliveries):
+        try:
+            claims[n] = _claims(signer, subscriber)
+        except Unauthenticated as error:
+            answers[n] = error
+    wanted: dict[int, Principal] = {}
     async with db.reading() as session:
-        actor = await _recheck(session, signer, subscriber)
-        if actor.organization_id is not None and event.organization_id != actor.organization_id:
-            return actor, None
-        rows = await _own(session, actor, [event.notification_id])
-        return actor, rows[0] if rows else None
+        principals = await load_principals(session, list(claims.values()),
+                                           [deliveries[n][0].client for n in claims])
+        for n, actor in zip(claims, principals):
+            event = deliveries[n][1]
+            if actor is None:
+                answers[n] = Unauthenticated("The session is no longer valid")
+            elif actor.organization_id is not None and event.organization_id != actor.organization_id:
+                answers[n] = (actor, None)
+            else:
+                wanted[n] = actor
+        ids = list({deliveries[n][1].notification_id for n in wanted})
+        rows = {row.id: row for row in (await session.execute(
+            select(Notification).where(Notification.id.in_(ids)))).scalars()} if ids else {}
+    for n, actor in wanted.items():
+        row = rows.get(deliveries[n][1].notification_id)
+        answers[n] = (actor, row if row is not None and _is_mine(row, actor) else None)
+    return answers
 
 
 # Created-at is stamped by the writing process, committed a little later: replay reaches back.

@@ -123,7 +123,8 @@ def _counted(db: Database, count_query: Select, parameters: dict) -> CountFn:
 def _folder_listing(after: bool) -> tuple[Select, Select]:
     """The folder listing's statements (page, count), built once: actor, folder and cursor are
     bind parameters."""
-    visible = _visible_documents(permissions.ACTOR_PARAMETERS, Document.folder_id == bindparam("folder_id", type_=_UUID))
+    in_folder = Document.folder_id == bindparam("folder_id", type_=_UUID)
+    visible = _visible_documents(permissions.ACTOR_PARAMETERS, in_folder)
     sort_name = func.lower(Document.name)
     query = select(Document, sort_name.label("sort_name"), visible).join(visible, visible.c.id == Document.id)
     if after:

@@ -70,21 +70,22 @@ FOLDER_PAGE = """query($id: ID!, $first: Int, $after: String) { folder(id: $id) 
       myPermissions { canView canUpdate } } } } } }"""
 
 
-async def test_a_folder_page_is_six_statements_whatever_its_size(api, factory, services):
-    """The bench's nested page: the principal, the folder (check and row), its ancestors (check
-    and rows), the documents (page, totalCount and every node's permissions in one statement),
-    then one batch per relation (current versions, creators)."""
+async def test_a_folder_page_is_five_statements_whatever_its_size(api, factory, services):
+    """The bench's nested page: the principal, the folder with its ancestors (checks and rows in
+    one statement), the documents (page, totalCount and every node's permissions in one
+    statement), then one batch per relation (current versions, creators)."""
     org = await factory.organization()
     admin, reader = await factory.user(org, "ADMIN"), await factory.user(org, "VIEWER")
     department = await factory.department(org, by=admin)
     as_admin = Principal(admin.id, org.id, "ADMIN", False)
-    folder = await folder_service.create_folder(services.db, as_admin, parent_id=department.root_folder_id,
-                                                name="Reports")
-    await sharing_service.share(services.db, as_admin, resource=(FOLDER, folder.id), subject_type="USER",
+    reports = await folder_service.create_folder(services.db, as_admin, parent_id=department.root_folder_id,
+                                                 name="Reports")
+    quarter = await folder_service.create_folder(services.db, as_admin, parent_id=reports.id, name="Q1")
+    await sharing_service.share(services.db, as_admin, resource=(FOLDER, reports.id), subject_type="USER",
                                 subject_id=reader.id, capabilities=[Capability.VIEW])
-    await _documents(services, org, admin, folder.id, 100)
+    await _documents(services, org, admin, quarter.id, 100)
     token = factory.token(reader, org)
-    folder_id = globalid.encode("Folder", folder.id)
+    folder_id = globalid.encode("Folder", quarter.id)
 
     for size in (1, 10, 100):
         with counting(services) as statements:
@@ -94,12 +95,29 @@ async def test_a_folder_page_is_six_statements_whatever_its_size(api, factory, s
         assert page["edges"][0]["node"] == {"name": "report 000.pdf", "currentVersion": {"versionNumber": 1},
                                             "createdBy": {"email": admin.email},
                                             "myPermissions": {"canView": True, "canUpdate": False}}
-        assert data["folder"]["ancestors"] == []  # the department's root is not shared with the reader
-        assert len(statements) == 6, statements
+        # The department's root is not shared with the reader: only Reports is a breadcrumb.
+        assert data["folder"]["ancestors"] == [{"name": "Reports"}]
+        assert len(statements) == 5, statements
 
     # Past the end, the page is empty and the count, which no row carries, is still exact.
     last = (await api.ok(FOLDER_PAGE, {"id": folder_id, "first": 100}, token=token))["folder"]["documents"]
-    assert last["pageInfo"] == {"hasNextPage": False, "endCursor": last["pageInfo"]["endCursor"]}
+    assert last["pageInfo"]["hasNextPage"] is False
     beyond = await api.ok(FOLDER_PAGE, {"id": folder_id, "first": 10, "after": last["pageInfo"]["endCursor"]},
                           token=token)
     assert beyond["folder"]["documents"]["edges"] == [] and beyond["folder"]["documents"]["totalCount"] == 100
+
+
+async def test_a_folder_outside_the_viewers_sight_is_not_found_with_or_without_its_ancestors(api, factory,
+                                                                                             services):
+    org = await factory.organization()
+    admin, reader = await factory.user(org, "ADMIN"), await factory.user(org, "VIEWER")
+    department = await factory.department(org, by=admin)
+    as_admin = Principal(admin.id, org.id, "ADMIN", False)
+    board = await folder_service.create_folder(services.db, as_admin, parent_id=department.root_folder_id,
+                                               name="Board")
+    folder_id = globalid.encode("Folder", board.id)
+    for query in ("query($id: ID!) { folder(id: $id) { name } }",
+                  "query($id: ID!) { folder(id: $id) { name ancestors { name } } }"):
+        assert await api.code(query, {"id": folder_id}, token=factory.token(reader, org)) == "NOT_FOUND"
+        data = await api.ok(query, {"id": folder_id}, token=factory.token(admin, org))
+        assert data["folder"]["name"] == "Board"

@@ -5,6 +5,7 @@ transaction of this test process: they reach the server only through PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from sqlalchemy import update
@@ -143,3 +144,32 @@ async def test_notifications_committed_while_the_listener_was_deaf_are_replayed_
         broker._resync()  # nothing new: nothing replayed twice
         await asyncio.sleep(0.2)
         assert client.pending(op) == 0
+
+
+async def test_a_burst_reaches_every_subscriber_in_shared_checks(live, factory, services):
+    """Twenty subscribers, one notification each, committed together: each gets its own, the
+    one who left the organization meanwhile gets UNAUTHENTICATED, and the deliveries were
+    checked in batches (two statements per batch), not two statements per subscriber."""
+    from .test_access_statements import counting
+
+    org = await factory.organization()
+    users = [await factory.user(org) for _ in range(20)]
+    leaver = users[-1]
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [await stack.enter_async_context(WsClient.connect(live, factory.token(u, org))) for u in users]
+        ops = [await client.subscribe("subscription { notificationAdded { title } }") for client in clients]
+        await _subscribed(services, len(users))
+        async with services.db.transaction() as session:
+            await session.execute(update(models.Membership).where(models.Membership.user_id == leaver.id)
+                                  .values(left_at=models.base.utcnow()))
+        with counting(services) as statements:
+            async with services.db.transaction() as session:
+                for user in users:
+                    await notify_users(session, org.id, [user.id], "SHARED_WITH_YOU", f"for {user.email}", "m")
+            written = len(statements)
+            for user, client, op in zip(users[:-1], clients, ops):
+                assert (await client.data(op))["notificationAdded"] == {"title": f"for {user.email}"}
+            assert await clients[-1].error_code(ops[-1]) == "UNAUTHENTICATED"
+        delivering = len(statements) - written
+        print(f"statements to deliver 20 notifications: {delivering}")
+        assert delivering <= 8, statements[written:]
