@@ -21,6 +21,7 @@ import uuid
 from typing import Any
 
 import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
 
 from .pages import DOCGRAPH_QUERY, PAGE_SIZE
 
@@ -105,7 +106,8 @@ class Query:
 
 
 async def measure(runs: int = 300) -> dict[str, Any]:
-    schema = strawberry.Schema(query=Query)
+    # Parsing and validation are cached, as in docgraph: what remains is execution.
+    schema = strawberry.Schema(query=Query, extensions=[ParserCache, ValidationCache])
     variables = {"id": "any", "first": PAGE_SIZE}
     for _ in range(20):
         result = await schema.execute(DOCGRAPH_QUERY, variable_values=variables, operation_name="FolderPage")
@@ -118,8 +120,8 @@ async def measure(runs: int = 300) -> dict[str, Any]:
         "status": "ok", "runs": runs, "documents": PAGE_SIZE,
         "cpu_ms_per_page": round(per_page, 2),
         "pages_per_second_per_core": round(1000 / per_page, 1),
-        "method": "Strawberry schema of the page's shape answering from memory (plain attributes, no I/O); "
-                  "process CPU time of schema.execute (parse, validate, execute) per page",
+        "method": "Strawberry schema of the page's shape answering from memory (plain attributes, no I/O), "
+                  "parser and validation caches on; process CPU time of schema.execute per page",
     }
 
 

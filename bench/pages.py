@@ -351,6 +351,9 @@ async def run(ctx: Context, *, with_profile: bool = False) -> dict[str, dict[str
     console.print(f"page: folder {folder_id} at depth 10, {visible} documents visible to the reader")
     results = {"pages": await throughput(ctx, folder_id, visible)}
     if results["pages"]["status"] == "ok":
+        from . import floor
+
+        results["pages"]["floor"] = await floor.measure()
         results["statements"] = await statements(ctx, folder_id, visible)
         if with_profile:
             results["profile"] = await profiling.record(

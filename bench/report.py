@@ -37,6 +37,12 @@ def _pages(result: dict[str, Any] | None) -> list[str]:
                     f"PostGraphile {theirs['rps']:.1f} | {ratio:.2f} | ≥ {result['goal_ratio']}: "
                     f"{_goal(ratio >= result['goal_ratio'])} |")
         rows.append(f"| 1 | ″ | p50 / p95 / p99 ms | {_ms(ours)} | {_ms(theirs)} | | |")
+    if floor := result.get("floor"):
+        best = max(theirs["rps"] for theirs in result["postgraphile"].values())
+        ceiling = 2 * floor["pages_per_second_per_core"] / best if best else None
+        rows.append(f"| 1 | ″ floor: the page's GraphQL executed by Strawberry from memory, no I/O (bench/floor.py) | "
+                    f"CPU ms per page | {floor['cpu_ms_per_page']:.2f} | 2 cores at most "
+                    f"{2 * floor['pages_per_second_per_core']:.0f} req/s | ≤ {ceiling:.2f} | |")
     return rows
 
 

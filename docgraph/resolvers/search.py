@@ -8,7 +8,7 @@ from ..globalid import decode_as
 from ..models import Folder as FolderRow
 from ..pagination import PageRequest
 from ..schema.common import Connection, to_connection
-from ..schema.documents import Document, document_connection
+from ..schema.documents import Document, document_connection, joined_relations
 from ..schema.folders import Folder
 from ..schema.search import DocumentFilter, TrashConnection, TrashEdge
 from ..services import search as search_service
@@ -31,7 +31,7 @@ class Query:
             folder_id=decode_as(filter.folder_id, "Folder") if filter.folder_id is not None else None,
             metadata=filter.metadata, created_after=filter.created_after, created_before=filter.created_before)
         listing = await search_service.search_documents(info.context.db, info.context.principal, conditions,
-                                                         request)
+                                                         request, related=joined_relations(info))
         return await document_connection(info, listing)
 
     @strawberry.field(description="The viewer's trash: documents and folders it deleted, or all of them for admins.")

@@ -9,7 +9,6 @@ module imports this one).
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
@@ -191,22 +190,28 @@ class Document(Node):
         return cls.from_model(row) if row is not None else None
 
 
+# The node fields a listing can join (services.search.RELATIONS), by GraphQL name.
+_JOINABLE = {"currentVersion": "current_version", "createdBy": "created_by"}
+
+
+def joined_relations(info: Info) -> list[str]:
+    """The relations a document listing should join for the nodes this query asks for."""
+    return [name for field, name in _JOINABLE.items() if selects(info, "edges", "node", field)]
+
+
 async def document_connection(info: Info, listing: search.Listing) -> Connection[Document]:
     """A listing of documents as a connection. The evaluations the listing made answer the
-    nodes' `myPermissions`; the relations the query asks of the nodes are loaded here, one
-    batch each and concurrently, so every node's fields then resolve without waiting."""
+    nodes' `myPermissions` and the rows it joined their relations; what else the query asks of
+    the nodes is loaded here, one batch each, so every node's fields then resolve at once."""
     permissions.remember(info.context, listing.access)
-    rows = [row for _, row in listing.page.items]
     loaders = info.context.loaders
-    wanted = []
-    if selects(info, "edges", "node", "currentVersion"):
-        wanted.append(loaders.document_version.load_many([row.current_version_id for row in rows]))
-    if selects(info, "edges", "node", "createdBy"):
-        wanted.append(loaders.user.load_many(list({row.created_by for row in rows})))
+    for name, loader in (("current_version", loaders.document_version), ("created_by", loaders.user)):
+        for row in listing.related.get(name, ()):
+            if row is not None:
+                loader.prime(row.id, row)
+    rows = [row for _, row in listing.page.items]
     if selects(info, "edges", "node", "folder"):
-        wanted.append(loaders.folder.load_many(list({row.folder_id for row in rows})))
-    if wanted:
-        await asyncio.gather(*wanted)
+        await loaders.folder.load_many(list({row.folder_id for row in rows}))
     return to_connection(listing.page, Document.from_model, listing.count)
 
 

@@ -13,7 +13,7 @@ from ..pagination import PageRequest
 from ..permissions import FOLDER
 from ..services import folders as folder_service
 from .common import Connection, Node, to_connection
-from .documents import Document, document_connection
+from .documents import Document, document_connection, joined_relations
 from .enums import DriveKind
 from .types_registry import register_node
 
@@ -94,7 +94,8 @@ class Folder(Node):
         from ..services import search
 
         request = PageRequest.parse(first, after)
-        listing = await search.list_folder_documents(info.context.db, info.context.principal, self.row.id, request)
+        listing = await search.list_folder_documents(info.context.db, info.context.principal, self.row.id, request,
+                                                     related=joined_relations(info))
         return await document_connection(info, listing)
 
     @strawberry.field(description="What the viewer may do with the folder.")

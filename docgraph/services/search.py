@@ -15,19 +15,20 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import DateTime, Integer, Select, String, bindparam, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import aliased
 
 from .. import permissions
 from ..auth.principal import Principal
 from ..db import Database
 from ..errors import BadInput, NotFound
-from ..models import Document, DocumentVersion, Folder
+from ..models import Document, DocumentVersion, Folder, User
 from ..pagination import Page, PageRequest, make_page
 from ..permissions import FOLDER, Access, Actor
 from .validation import clean_tags, normalize_content_type
@@ -75,23 +76,40 @@ _LIMIT = bindparam("page_limit", type_=Integer)
 
 @dataclass
 class Listing(Generic[T]):
-    """One page of a listing, how to count the whole listing, and the viewer's evaluation of
-    each listed resource, which the listing's own statement computed (no second check)."""
+    """One page of a listing, how to count the whole listing, the viewer's evaluation of each
+    listed resource, which the listing's own statement computed (no second check), and the
+    related rows it was asked to join (`RELATIONS`: name → rows, in page order)."""
 
     page: Page[T]
     count: CountFn
     access: list[Access] = field(default_factory=list)
+    related: dict[str, list] = field(default_factory=dict)
+
+
+# Relations of a document a listing can join, so that a page needs no statement per relation.
+_CREATOR = aliased(User, name="creator")
+RELATIONS = {
+    "current_version": (DocumentVersion, DocumentVersion.id == Document.current_version_id),
+    "created_by": (_CREATOR, _CREATOR.id == Document.created_by),
+}
 
 
 def _visible_documents(actor: Actor, *where):
     return permissions.visible_documents_access(actor, *where).subquery("visible")
 
 
+def _with_related(query: Select, related: Iterable[str]) -> Select:
+    for name in related:
+        entity, on = RELATIONS[name]
+        query = query.add_columns(entity).outerjoin(entity, on)
+    return query
+
+
 async def _document_listing(db: Database, query: Select, count_query: Select, parameters: dict,
-                            page: PageRequest, key_of: Callable) -> Listing[Document]:
+                            page: PageRequest, key_of: Callable, related: tuple[str, ...]) -> Listing[Document]:
     """Run a listing built on `visible_documents_access` (its rows: Document, the evaluation's
-    columns and `total`) for one page. The count comes with the rows; only a page past the end
-    of the listing needs its own count statement."""
+    columns, `total`, then the `related` entities) for one page. The count comes with the rows;
+    only a page past the end of the listing needs its own count statement."""
     async with db.reading() as session:
         rows = (await session.execute(query, {**parameters, "page_limit": page.first + 1})).all()
     result = make_page(rows, page, key_of)
@@ -99,9 +117,11 @@ async def _document_listing(db: Database, query: Select, count_query: Select, pa
         count = _known(rows[0].total if rows else 0)
     else:  # a page past the end: no row carries the total
         count = _counted(db, count_query, parameters)
-    access = [permissions.to_access(row) for _, row in result.items]
+    listed = [row for _, row in result.items]
+    width = len(related)
+    joined = {name: [row[len(row) - width + n] for row in listed] for n, name in enumerate(related)}
     result.items = [(cursor, row.Document) for cursor, row in result.items]
-    return Listing(result, count, access)
+    return Listing(result, count, [permissions.to_access(row) for row in listed], joined)
 
 
 def _known(total: int) -> CountFn:
@@ -120,9 +140,9 @@ def _counted(db: Database, count_query: Select, parameters: dict) -> CountFn:
 
 
 @functools.cache
-def _folder_listing(after: bool) -> tuple[Select, Select]:
-    """The folder listing's statements (page, count), built once: actor, folder and cursor are
-    bind parameters."""
+def _folder_listing(after: bool, related: tuple[str, ...]) -> tuple[Select, Select]:
+    """The folder listing's statements (page, count), built once per shape: actor, folder and
+    cursor are bind parameters."""
     in_folder = Document.folder_id == bindparam("folder_id", type_=_UUID)
     visible = _visible_documents(permissions.ACTOR_PARAMETERS, in_folder)
     sort_name = func.lower(Document.name)
@@ -130,20 +150,22 @@ def _folder_listing(after: bool) -> tuple[Select, Select]:
     if after:
         query = query.where(tuple_(sort_name, Document.id) > tuple_(bindparam("after_name", type_=String),
                                                                     bindparam("after_id", type_=_UUID)))
-    return query.order_by(sort_name, Document.id).limit(_LIMIT), select(func.count()).select_from(visible)
+    query = _with_related(query.order_by(sort_name, Document.id).limit(_LIMIT), related)
+    return query, select(func.count()).select_from(visible)
 
 
-async def list_folder_documents(db: Database, actor: Principal, folder_id: uuid.UUID,
-                                page: PageRequest) -> Listing[Document]:
-    """Live documents of `folder_id` the actor may VIEW, by name. The caller has established
-    that the actor may see the folder."""
+async def list_folder_documents(db: Database, actor: Principal, folder_id: uuid.UUID, page: PageRequest, *,
+                                related: Iterable[str] = ()) -> Listing[Document]:
+    """Live documents of `folder_id` the actor may VIEW, by name, with the `related` rows
+    (names of `RELATIONS`). The caller has established that the actor may see the folder."""
     after = after_key(page, str, uuid.UUID)
-    query, count_query = _folder_listing(after is not None)
+    related = tuple(sorted(related))
+    query, count_query = _folder_listing(after is not None, related)
     parameters = {**permissions.actor_values(Actor.of(actor)), "folder_id": folder_id}
     if after is not None:
         parameters.update(after_name=after[0], after_id=after[1])
     return await _document_listing(db, query, count_query, parameters, page,
-                                   key_of=lambda row: (row.sort_name, row.Document.id))
+                                   key_of=lambda row: (row.sort_name, row.Document.id), related=related)
 
 
 # --- versions -------------------------------------------------------------------------------------
@@ -195,9 +217,10 @@ def _conditions(search: DocumentFilter) -> list:
     return where
 
 
-async def search_documents(db: Database, actor: Principal, search: DocumentFilter,
-                           page: PageRequest) -> Listing[Document]:
-    """Live documents the actor may VIEW matching every given condition, newest first."""
+async def search_documents(db: Database, actor: Principal, search: DocumentFilter, page: PageRequest, *,
+                           related: Iterable[str] = ()) -> Listing[Document]:
+    """Live documents the actor may VIEW matching every given condition, newest first, with the
+    `related` rows (names of `RELATIONS`)."""
     who = Actor.of(actor)
     conditions = _conditions(search)
     if search.folder_id is not None:
@@ -210,6 +233,8 @@ async def search_documents(db: Database, actor: Principal, search: DocumentFilte
     if (after := after_key(page, datetime.fromisoformat, uuid.UUID)) is not None:
         query = query.where(tuple_(Document.created_at, Document.id) < tuple_(literal(after[0], DateTime(timezone=True)),
                                                                            literal(after[1], _UUID)))
-    query = query.order_by(Document.created_at.desc(), Document.id.desc()).limit(_LIMIT)
+    related = tuple(sorted(related))
+    query = _with_related(query.order_by(Document.created_at.desc(), Document.id.desc()).limit(_LIMIT), related)
     return await _document_listing(db, query, select(func.count()).select_from(visible), {}, page,
-                                   key_of=lambda row: (row.Document.created_at.isoformat(), row.Document.id))
+                                   key_of=lambda row: (row.Document.created_at.isoformat(), row.Document.id),
+                                   related=related)

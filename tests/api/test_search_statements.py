@@ -59,9 +59,9 @@ async def test_search_pages_of_1_10_and_100_use_the_same_number_of_statements(ap
         assert data["search"]["edges"][0]["node"]["myPermissions"] == {"canView": True, "canUpdate": False}
         counts[size] = len(statements)
     print(f"statements per search page (1, 10, 100): {counts}")
-    # The principal, the page (with its count and every node's permissions), then one batch per
-    # relation: current versions, creators, folders.
-    assert counts[1] == counts[10] == counts[100] == 5, counts
+    # The principal, the page (with its count, every node's permissions, current version and
+    # creator), then one batch for the folders.
+    assert counts[1] == counts[10] == counts[100] == 3, counts
 
 
 FOLDER_PAGE = """query($id: ID!, $first: Int, $after: String) { folder(id: $id) { name ancestors { name }
@@ -70,10 +70,10 @@ FOLDER_PAGE = """query($id: ID!, $first: Int, $after: String) { folder(id: $id) 
       myPermissions { canView canUpdate } } } } } }"""
 
 
-async def test_a_folder_page_is_five_statements_whatever_its_size(api, factory, services):
+async def test_a_folder_page_is_three_statements_whatever_its_size(api, factory, services):
     """The bench's nested page: the principal, the folder with its ancestors (checks and rows in
-    one statement), the documents (page, totalCount and every node's permissions in one
-    statement), then one batch per relation (current versions, creators)."""
+    one statement), and the documents: page, totalCount, every node's permissions, current
+    version and creator in one statement."""
     org = await factory.organization()
     admin, reader = await factory.user(org, "ADMIN"), await factory.user(org, "VIEWER")
     department = await factory.department(org, by=admin)
@@ -97,7 +97,7 @@ async def test_a_folder_page_is_five_statements_whatever_its_size(api, factory, 
                                             "myPermissions": {"canView": True, "canUpdate": False}}
         # The department's root is not shared with the reader: only Reports is a breadcrumb.
         assert data["folder"]["ancestors"] == [{"name": "Reports"}]
-        assert len(statements) == 5, statements
+        assert len(statements) == 3, statements
 
     # Past the end, the page is empty and the count, which no row carries, is still exact.
     last = (await api.ok(FOLDER_PAGE, {"id": folder_id, "first": 100}, token=token))["folder"]["documents"]
