@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import gc
 import logging
 import time
 
@@ -191,6 +193,17 @@ def build_services(settings: Settings, *, database_url: str | None = None, stora
     return Services(settings=settings, db=db, signer=signer, storage=storage)
 
 
+@functools.cache  # once per process
+def settle_garbage_collector() -> None:
+    """Keep the garbage collector off the request path. After startup a worker holds ~240,000
+    long-lived objects (schema, mappers, compiled statements) that every full collection
+    walked: ~100 ms pauses, the p99 of a folder page. `gc.freeze` moves them out of the
+    collector's reach; a larger young generation means fewer collections per request."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+
+
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Starlette:
     settings = settings or get_settings()
     services = services or build_services(settings)
@@ -224,6 +237,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         stop_background = await start_background(services)
+        settle_garbage_collector()
         try:
             yield
         finally:
