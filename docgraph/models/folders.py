@@ -40,7 +40,7 @@ class Folder(SQLModel, table=True):
 
     id: uuid.UUID = id_field()
     organization_id: uuid.UUID = fk("organization.id", index=True)
-    parent_id: uuid.UUID | None = fk("folder.id", nullable=True)
+    parent_id: uuid.UUID | None = fk("folder.id", nullable=True, index=True)
     name: str = Field(max_length=255)
     description: str | None = Field(default=None, max_length=500)
     owner_type: str = Field(sa_type=String(8))

@@ -1,7 +1,7 @@
 """DESIGN's access evaluation as ONE SQL statement for any number of resources.
 
 `access_select(actor, resources)` takes a SELECT of candidate resources (kind, id, holder_id,
-path, created_by, hidden) and yields, per resource, the six decisions, the rule that decided and
+path, department_id, owner_type, owner_id, created_by, hidden) and yields, per resource, the six decisions, the rule that decided and
 the deciding node / grants of step 5. Everything else in the package builds on it:
 `evaluate` (a list of ids → `Access`), the per-request loader, and the visibility filters used
 by listings. There is no other implementation of the rules.
@@ -16,6 +16,10 @@ and the system-role row matching its membership) are joined to those nodes; `ran
 any grant, or else all GROUP/ROLE grants of that node; `bool_or` makes their union. A document
 is its own nearest node: when it carries grants for U, the same ranking over them decides, and
 its folders are not looked at. The system-role ceiling is then applied to that union only.
+
+Steps 3 and 4a ask whose drive a resource is in: every folder carries its drive's columns
+(department_id, owner_type, owner_id), which PostgreSQL keeps equal to its parent's (migration
+0002), so they are read from the resource's own folder row.
 """
 
 from __future__ import annotations
@@ -60,9 +64,18 @@ def _uuid(value):
 # --- candidate resources --------------------------------------------------------------------------
 
 def _wanted(name: str, ids: list[uuid.UUID] | None):
-    """FROM unnest(:ids): explicit ids arrive as one array parameter and are joined by primary
-    key (the planner then probes the index instead of scanning for `= ANY(array)`)."""
-    return func.unnest(bindparam(name, ids, type_=_UUIDS)).table_valued("id").render_derived(name=name)
+    """FROM unnest((SELECT :ids)): explicit ids arrive as one array parameter and are joined by
+    primary key (the planner then probes the index instead of scanning for `= ANY(array)`).
+    The sub-select hides the array's length from the planner, so every batch gets the same
+    plan and PostgreSQL keeps one generic plan for the prepared statement instead of planning
+    it anew at each execution (~1-2 ms); that plan holds from one id to thousands."""
+    ids_param = select(bindparam(name, ids, type_=_UUIDS)).scalar_subquery()
+    return func.unnest(ids_param).table_valued("id").render_derived(name=name)
+
+
+def _drive(f) -> tuple:
+    """Whose drive a folder is in: a department's (ORG) or a member's My Drive (USER)."""
+    return f.c.department_id, f.c.owner_type, f.c.owner_id
 
 
 def folder_resources(actor: Actor, *where, ids: list[uuid.UUID] | bool = False) -> Select:
@@ -70,7 +83,7 @@ def folder_resources(actor: Actor, *where, ids: list[uuid.UUID] | bool = False) 
     among the `folder_ids` parameter supplied at execution), as evaluation candidates."""
     f = folder_t
     query = select(
-        _const(FOLDER).label("kind"), f.c.id, f.c.id.label("holder_id"), f.c.path, f.c.created_by,
+        _const(FOLDER).label("kind"), f.c.id, f.c.id.label("holder_id"), f.c.path, *_drive(f), f.c.created_by,
         f.c.deleted_at.is_not(None).label("hidden"),
     ).where(f.c.organization_id == actor.organization_id, *where)
     if ids is not False:
@@ -89,7 +102,7 @@ def document_resources(actor: Actor, *where, ids: list[uuid.UUID] | bool = False
         documents = wanted.join(d, d.c.id == wanted.c.id).join(f, f.c.id == d.c.folder_id)
     return (
         select(
-            _const(DOCUMENT).label("kind"), d.c.id, f.c.id.label("holder_id"), f.c.path, d.c.created_by,
+            _const(DOCUMENT).label("kind"), d.c.id, f.c.id.label("holder_id"), f.c.path, *_drive(f), d.c.created_by,
             or_(d.c.deleted_at.is_not(None), f.c.deleted_at.is_not(None)).label("hidden"),
         )
         .select_from(documents)
@@ -229,12 +242,6 @@ def _steps(actor: Actor, r, by_folder, by_document) -> Select:
     me = (select(func.coalesce(is_super, false()).label("super_admin"), role.label("system_role"),
                  administered.label("administered"))
           .cte().prefix_with("MATERIALIZED"))
-    # The root of the path tells the drive (a department's, or a member's My Drive). LATERAL
-    # with LIMIT 1: one primary-key probe per resource; the planner cannot flatten it into a
-    # hash join over every folder of the organization.
-    f = folder_t
-    root = (select(f.c.department_id, f.c.owner_type, f.c.owner_id)
-            .where(f.c.id == r.c.path[1]).limit(1).lateral("root"))
     # A document's own grants decide before its folders'.
     own = by_document.c.id.is_not(None)
     decisive = {column: case((own, by_document.c[column]), else_=by_folder.c[column]) for column in _DECISIVE_COLUMNS}
@@ -243,8 +250,8 @@ def _steps(actor: Actor, r, by_folder, by_document) -> Select:
     applies = {
         Rule.SUPER_ADMIN: me.c.super_admin,
         Rule.ORGANIZATION_ADMIN: and_(member, me.c.system_role == _const("ADMIN")),
-        Rule.DEPARTMENT_ADMIN: and_(member, root.c.department_id == any_(me.c.administered)),
-        Rule.MY_DRIVE_OWNER: and_(member, root.c.owner_type == _const("USER"), root.c.owner_id == actor.user_id),
+        Rule.DEPARTMENT_ADMIN: and_(member, r.c.department_id == any_(me.c.administered)),
+        Rule.MY_DRIVE_OWNER: and_(member, r.c.owner_type == _const("USER"), r.c.owner_id == actor.user_id),
         Rule.CREATOR: and_(member, r.c.created_by == actor.user_id),
         Rule.GRANT: and_(member, or_(own, by_folder.c.holder_id.is_not(None))),
     }
@@ -257,7 +264,6 @@ def _steps(actor: Actor, r, by_folder, by_document) -> Select:
         )
         .select_from(r)
         .join(me, true())
-        .outerjoin(root, true())
         .outerjoin(by_folder, by_folder.c.holder_id == r.c.holder_id)
         .outerjoin(by_document, and_(by_document.c.id == r.c.id, r.c.kind == _const(DOCUMENT)))
     )
@@ -347,9 +353,9 @@ def _with_rows_statement(kind: str, lineage: bool = False) -> Select:
     if not lineage:
         return _with_rows(_by_ids_statement(), Folder if kind == FOLDER else Document)
     # The folders of `folder_ids` and every folder on their paths.
-    requested = folder_t.alias("requested")
-    on_paths = select(func.unnest(requested.c.path)).where(
-        requested.c.id == any_(bindparam("folder_ids", type_=_UUIDS))).scalar_subquery()
+    requested, wanted = folder_t.alias("requested"), _wanted("folder_ids", None)
+    on_paths = select(func.unnest(requested.c.path)).select_from(
+        wanted.join(requested, requested.c.id == wanted.c.id)).scalar_subquery()
     actor = ACTOR_PARAMETERS
     return _with_rows(access_select(actor, folder_resources(actor, folder_t.c.id.in_(on_paths))), Folder)
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aiodataloader import DataLoader
-from sqlalchemy import false, func, literal, literal_column, select, tuple_, update
+from sqlalchemy import String, false, func, literal, literal_column, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -282,7 +282,10 @@ async def _could_view_in(session: AsyncSession, actor: Actor, folder: Folder, no
     candidate = select(
         literal_column(f"'{kind}'").label("kind"), literal(node.id, _UUID).label("id"),
         literal(node.id if kind == FOLDER else folder.id, _UUID).label("holder_id"),
-        literal(path, ARRAY(_UUID)).label("path"), literal(node.created_by, _UUID).label("created_by"),
+        literal(path, ARRAY(_UUID)).label("path"),
+        # The drive's columns: the folder's (a child is in its parent's drive).
+        literal(folder.department_id, _UUID).label("department_id"),
+        literal(folder.owner_type, String).label("owner_type"), literal(folder.owner_id, _UUID).label("owner_id"), literal(node.created_by, _UUID).label("created_by"),
         false().label("hidden"),
     )
     row = (await session.execute(permissions.access_select(actor, candidate))).first()
