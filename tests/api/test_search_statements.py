@@ -39,17 +39,26 @@ async def _documents(services, org, admin, folder_id, count: int) -> None:
             document.current_version_id = version.id
 
 
-async def test_search_pages_of_1_10_and_100_use_the_same_number_of_statements(api, factory, services):
+async def _shared_reports(factory, services, *, subfolder: str | None = None):
+    """An organization whose VIEWER sees the department folder "Reports" through a share, with
+    100 documents in it (or in its subfolder, when named): (org, admin, the reader's token, their folder)."""
     org = await factory.organization()
     admin, reader = await factory.user(org, "ADMIN"), await factory.user(org, "VIEWER")
     department = await factory.department(org, by=admin)
     as_admin = Principal(admin.id, org.id, "ADMIN", False)
-    folder = await folder_service.create_folder(services.db, as_admin, parent_id=department.root_folder_id,
-                                                name="Reports")
-    await sharing_service.share(services.db, as_admin, resource=(FOLDER, folder.id), subject_type="USER",
+    reports = await folder_service.create_folder(services.db, as_admin, parent_id=department.root_folder_id,
+                                                 name="Reports")
+    await sharing_service.share(services.db, as_admin, resource=(FOLDER, reports.id), subject_type="USER",
                                 subject_id=reader.id, capabilities=[Capability.VIEW])
-    await _documents(services, org, admin, folder.id, 100)
-    token = factory.token(reader, org)
+    home = reports
+    if subfolder:
+        home = await folder_service.create_folder(services.db, as_admin, parent_id=reports.id, name=subfolder)
+    await _documents(services, org, admin, home.id, 100)
+    return org, admin, factory.token(reader, org), home
+
+
+async def test_search_pages_of_1_10_and_100_use_the_same_number_of_statements(api, factory, services):
+    _, _, token, _ = await _shared_reports(factory, services)
 
     counts = {}
     for size in (1, 10, 100):
@@ -74,17 +83,7 @@ async def test_a_folder_page_is_three_statements_whatever_its_size(api, factory,
     """The bench's nested page: the principal, the folder with its ancestors (checks and rows in
     one statement), and the documents: page, totalCount, every node's permissions, current
     version and creator in one statement."""
-    org = await factory.organization()
-    admin, reader = await factory.user(org, "ADMIN"), await factory.user(org, "VIEWER")
-    department = await factory.department(org, by=admin)
-    as_admin = Principal(admin.id, org.id, "ADMIN", False)
-    reports = await folder_service.create_folder(services.db, as_admin, parent_id=department.root_folder_id,
-                                                 name="Reports")
-    quarter = await folder_service.create_folder(services.db, as_admin, parent_id=reports.id, name="Q1")
-    await sharing_service.share(services.db, as_admin, resource=(FOLDER, reports.id), subject_type="USER",
-                                subject_id=reader.id, capabilities=[Capability.VIEW])
-    await _documents(services, org, admin, quarter.id, 100)
-    token = factory.token(reader, org)
+    _, admin, token, quarter = await _shared_reports(factory, services, subfolder="Q1")
     folder_id = globalid.encode("Folder", quarter.id)
 
     for size in (1, 10, 100):
@@ -109,15 +108,10 @@ async def test_a_folder_page_is_three_statements_whatever_its_size(api, factory,
 
 async def test_a_folder_outside_the_viewers_sight_is_not_found_with_or_without_its_ancestors(api, factory,
                                                                                              services):
-    org = await factory.organization()
-    admin, reader = await factory.user(org, "ADMIN"), await factory.user(org, "VIEWER")
-    department = await factory.department(org, by=admin)
-    as_admin = Principal(admin.id, org.id, "ADMIN", False)
-    board = await folder_service.create_folder(services.db, as_admin, parent_id=department.root_folder_id,
-                                               name="Board")
-    folder_id = globalid.encode("Folder", board.id)
+    org, admin, token, reports = await _shared_reports(factory, services)
+    department_root = globalid.encode("Folder", reports.parent_id)  # not shared with the reader
     for query in ("query($id: ID!) { folder(id: $id) { name } }",
                   "query($id: ID!) { folder(id: $id) { name ancestors { name } } }"):
-        assert await api.code(query, {"id": folder_id}, token=factory.token(reader, org)) == "NOT_FOUND"
-        data = await api.ok(query, {"id": folder_id}, token=factory.token(admin, org))
-        assert data["folder"]["name"] == "Board"
+        assert await api.code(query, {"id": department_root}, token=token) == "NOT_FOUND"
+        data = await api.ok(query, {"id": department_root}, token=factory.token(admin, org))
+        assert data["folder"]["name"]
