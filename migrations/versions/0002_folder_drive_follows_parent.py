@@ -27,25 +27,34 @@ def upgrade() -> None:
           AND (f.department_id IS DISTINCT FROM root.department_id
                OR f.owner_type IS DISTINCT FROM root.owner_type OR f.owner_id IS DISTINCT FROM root.owner_id)
     """)
-    # Deferred to commit: a move rewrites a whole subtree in one statement, parents and children
-    # in no particular order.
+    # The row as it is at commit (a deferred event's NEW may be an older version of it), against
+    # its parent and its children: two index probes.
     op.execute("""
         CREATE FUNCTION folder_drive_follows_parent() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            me folder;
         BEGIN
-            -- The folder against its parent, and its children against it (as committed).
+            SELECT * INTO me FROM folder WHERE id = NEW.id;
+            IF NOT FOUND THEN
+                RETURN NULL;
+            END IF;
             IF EXISTS (
-                SELECT 1 FROM folder child JOIN folder parent ON parent.id = child.parent_id
-                WHERE (child.id = NEW.id OR parent.id = NEW.id)
-                  AND (child.department_id IS DISTINCT FROM parent.department_id
-                       OR child.owner_type IS DISTINCT FROM parent.owner_type
-                       OR child.owner_id IS DISTINCT FROM parent.owner_id)
+                SELECT 1 FROM folder parent WHERE parent.id = me.parent_id
+                  AND (parent.department_id, parent.owner_type, parent.owner_id)
+                      IS DISTINCT FROM (me.department_id, me.owner_type, me.owner_id)
+            ) OR EXISTS (
+                SELECT 1 FROM folder child WHERE child.parent_id = me.id
+                  AND (child.department_id, child.owner_type, child.owner_id)
+                      IS DISTINCT FROM (me.department_id, me.owner_type, me.owner_id)
             ) THEN
-                RAISE EXCEPTION 'folder % is not in its parent''s drive', NEW.id
+                RAISE EXCEPTION 'folder % is not in its parent''s drive', me.id
                     USING ERRCODE = 'check_violation', CONSTRAINT = 'ck_folder_drive_follows_parent';
             END IF;
             RETURN NULL;
         END $$;
     """)
+    # Checked at commit: a move rewrites a whole subtree in one statement, parents and children
+    # in no particular order.
     op.execute("""
         CREATE CONSTRAINT TRIGGER folder_drive_follows_parent
         AFTER INSERT OR UPDATE OF parent_id, department_id, owner_type, owner_id ON folder
