@@ -18,7 +18,6 @@ and membership are live, and the access evaluation lets it VIEW what the event i
 from __future__ import annotations
 
 import asyncio
-import functools
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
@@ -179,7 +178,16 @@ def _is_mine(row: Notification, actor: Principal) -> bool:
 # A burst of notifications reaches many subscribers at once. The deliveries pending at the same
 # tick of the event loop are checked together (aiodataloader batches them): one statement for
 # all their subscribers and one for all their rows, instead of two per delivery.
-_deliveries: weakref.WeakKeyDictionary[Database, DataLoader] = weakref.WeakKeyDictionary()
+class _Deliveries(DataLoader):
+    def __init__(self, db: Database, signer: TokenSigner) -> None:
+        self.db, self.signer = weakref.ref(db), signer  # a weak key's value must not hold it
+        super().__init__(cache=False, max_batch_size=500)
+
+    async def batch_load_fn(self, deliveries):
+        return await _deliver_batch(self.db(), self.signer, deliveries)
+
+
+_deliveries: weakref.WeakKeyDictionary[Database, _Deliveries] = weakref.WeakKeyDictionary()
 
 
 async def deliver_notification(db: Database, signer: TokenSigner, subscriber: Subscriber,
@@ -188,9 +196,7 @@ async def deliver_notification(db: Database, signer: TokenSigner, subscriber: Su
     own (in the token's organization). UNAUTHENTICATED once its token or session is not valid."""
     loader = _deliveries.get(db)
     if loader is None or loader.loop is not asyncio.get_running_loop() or loader.signer is not signer:
-        loader = _deliveries[db] = DataLoader(functools.partial(_deliver_batch, db, signer), cache=False,
-                                              max_batch_size=500)
-        loader.signer = signer
+        loader = _deliveries[db] = _Deliveries(db, signer)
     return await loader.load((subscriber, event))
 
 
