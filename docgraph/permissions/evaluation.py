@@ -1,14 +1,14 @@
 """DESIGN's access evaluation as ONE SQL statement for any number of resources.
 
 `access_select(actor, resources)` takes a SELECT of candidate resources (kind, id, holder_id,
-path, department_id, owner_type, owner_id, created_by, hidden) and yields, per resource, the six decisions, the rule that decided and
-the deciding node / grants of step 5. Everything else in the package builds on it:
-`evaluate` (a list of ids → `Access`), the per-request loader, and the visibility filters used
-by listings. There is no other implementation of the rules.
+path, department_id, owner_type, owner_id, created_by, hidden) and yields, per resource, the six
+decisions, the rule that decided and the deciding node / grants of step 5. Everything else in
+the package builds on it: `evaluate` (a list of ids → `Access`), the per-request loader, and the
+visibility filters used by listings. There is no other implementation of the rules.
 
 How step 5 runs in SQL: a folder's `path` is its ancestors then itself, root first, so
-`unnest(path) WITH ORDINALITY` lists the nodes to walk, and `cardinality(path) - ord` is a
-node's distance from the folder. The folders are walked once each, not once per resource: a
+`unnest(path)` lists the nodes to walk and path[i]'s distance from the folder is
+`cardinality(path) - i`. The folders are walked once each, not once per resource: a
 resource's `holder_id` is the folder itself, or a document's folder (the many documents of one
 folder share one walk). The live grants for U's subjects (the user, its groups, its custom roles
 and the system-role row matching its membership) are joined to those nodes; `rank()` over
@@ -162,7 +162,8 @@ def live_grants_for(actor: Actor, *, include_roles: bool = True) -> Select:
 
 # --- the statement ----------------------------------------------------------------------------------
 
-_DECISIVE_COLUMNS = ("node_kind", "node_id", "by_user", "grant_ids", *_CAP_COLUMNS)
+_NODE_COLUMNS = ("node_kind", "node_id", "by_user", "grant_ids")
+_DECISIVE_COLUMNS = (*_NODE_COLUMNS, *_CAP_COLUMNS)
 
 
 def _nearest(matches, key) -> Select:
@@ -259,7 +260,7 @@ def _steps(actor: Actor, r, by_folder, by_document) -> Select:
         select(
             r.c.kind, r.c.id, r.c.hidden, me.c.system_role,
             *(func.coalesce(condition, false()).label(_STEP_COLUMNS[rule]) for rule, condition in applies.items()),
-            *(decisive[c].label(c) for c in ("node_kind", "node_id", "by_user", "grant_ids")),
+            *(decisive[c].label(c) for c in _NODE_COLUMNS),
             *(func.coalesce(decisive[c], false()).label(f"granted_{c}") for c in _CAP_COLUMNS),
         )
         .select_from(r)

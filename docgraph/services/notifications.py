@@ -200,7 +200,8 @@ async def deliver_notification(db: Database, signer: TokenSigner, subscriber: Su
     return await loader.load((subscriber, event))
 
 
-async def _deliver_batch(db: Database, signer: TokenSigner, deliveries: Sequence[tuple[Subscriber, NotificationAdded]]):
+async def _deliver_batch(db: Database, signer: TokenSigner,
+                         deliveries: Sequence[tuple[Subscriber, NotificationAdded]]) -> list:
     answers: list = [None] * len(deliveries)
     claims: dict[int, AccessClaims] = {}
     for n, (subscriber, _) in enumerate(deliveries):
@@ -291,7 +292,8 @@ async def _could_view_in(session: AsyncSession, actor: Actor, folder: Folder, no
         literal(path, ARRAY(_UUID)).label("path"),
         # The drive's columns: the folder's (a child is in its parent's drive).
         literal(folder.department_id, _UUID).label("department_id"),
-        literal(folder.owner_type, String).label("owner_type"), literal(folder.owner_id, _UUID).label("owner_id"), literal(node.created_by, _UUID).label("created_by"),
+        literal(folder.owner_type, String).label("owner_type"), literal(folder.owner_id, _UUID).label("owner_id"),
+        literal(node.created_by, _UUID).label("created_by"),
         false().label("hidden"),
     )
     row = (await session.execute(permissions.access_select(actor, candidate))).first()

@@ -61,10 +61,10 @@ async def fetch_page(db: Database, query: Select, page: PageRequest, key_of: Cal
     return result
 
 
-def counter(db: Database, subquery) -> CountFn:
+def counter(db: Database, subquery, parameters: dict | None = None) -> CountFn:
     async def count() -> int:
         async with db.reading() as session:
-            return (await session.execute(select(func.count()).select_from(subquery))).scalar_one()
+            return (await session.execute(select(func.count()).select_from(subquery), parameters)).scalar_one()
 
     return count
 
@@ -105,7 +105,7 @@ def _with_related(query: Select, related: Iterable[str]) -> Select:
     return query
 
 
-async def _document_listing(db: Database, query: Select, count_query: Select, parameters: dict,
+async def _document_listing(db: Database, query: Select, visible, parameters: dict,
                             page: PageRequest, key_of: Callable, related: tuple[str, ...]) -> Listing[Document]:
     """Run a listing built on `visible_documents_access` (its rows: Document, the evaluation's
     columns, `total`, then the `related` entities) for one page. The count comes with the rows;
@@ -116,7 +116,7 @@ async def _document_listing(db: Database, query: Select, count_query: Select, pa
     if rows or page.after is None:
         count = _known(rows[0].total if rows else 0)
     else:  # a page past the end: no row carries the total
-        count = _counted(db, count_query, parameters)
+        count = counter(db, visible, parameters)
     listed = [row for _, row in result.items]
     width = len(related)
     joined = {name: [row[len(row) - width + n] for row in listed] for n, name in enumerate(related)}
@@ -131,18 +131,10 @@ def _known(total: int) -> CountFn:
     return count
 
 
-def _counted(db: Database, count_query: Select, parameters: dict) -> CountFn:
-    async def count() -> int:
-        async with db.reading() as session:
-            return (await session.execute(count_query, parameters)).scalar_one()
-
-    return count
-
-
 @functools.cache
-def _folder_listing(after: bool, related: tuple[str, ...]) -> tuple[Select, Select]:
-    """The folder listing's statements (page, count), built once per shape: actor, folder and
-    cursor are bind parameters."""
+def _folder_listing(after: bool, related: tuple[str, ...]) -> tuple[Select, Any]:
+    """The folder listing's page statement and the visible set it pages (what a count counts),
+    built once per shape: actor, folder and cursor are bind parameters."""
     in_folder = Document.folder_id == bindparam("folder_id", type_=_UUID)
     visible = _visible_documents(permissions.ACTOR_PARAMETERS, in_folder)
     sort_name = func.lower(Document.name)
@@ -151,7 +143,7 @@ def _folder_listing(after: bool, related: tuple[str, ...]) -> tuple[Select, Sele
         query = query.where(tuple_(sort_name, Document.id) > tuple_(bindparam("after_name", type_=String),
                                                                     bindparam("after_id", type_=_UUID)))
     query = _with_related(query.order_by(sort_name, Document.id).limit(_LIMIT), related)
-    return query, select(func.count()).select_from(visible)
+    return query, visible
 
 
 async def list_folder_documents(db: Database, actor: Principal, folder_id: uuid.UUID, page: PageRequest, *,
@@ -160,11 +152,11 @@ async def list_folder_documents(db: Database, actor: Principal, folder_id: uuid.
     (names of `RELATIONS`). The caller has established that the actor may see the folder."""
     after = after_key(page, str, uuid.UUID)
     related = tuple(sorted(related))
-    query, count_query = _folder_listing(after is not None, related)
+    query, visible = _folder_listing(after is not None, related)
     parameters = {**permissions.actor_values(Actor.of(actor)), "folder_id": folder_id}
     if after is not None:
         parameters.update(after_name=after[0], after_id=after[1])
-    return await _document_listing(db, query, count_query, parameters, page,
+    return await _document_listing(db, query, visible, parameters, page,
                                    key_of=lambda row: (row.sort_name, row.Document.id), related=related)
 
 
@@ -235,6 +227,6 @@ async def search_documents(db: Database, actor: Principal, search: DocumentFilte
                                                                            literal(after[1], _UUID)))
     related = tuple(sorted(related))
     query = _with_related(query.order_by(Document.created_at.desc(), Document.id.desc()).limit(_LIMIT), related)
-    return await _document_listing(db, query, select(func.count()).select_from(visible), {}, page,
+    return await _document_listing(db, query, visible, {}, page,
                                    key_of=lambda row: (row.Document.created_at.isoformat(), row.Document.id),
                                    related=related)
