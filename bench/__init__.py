@@ -117,6 +117,21 @@ class Process:
             time.sleep(0.2)
         raise RuntimeError(f"{self.name} not ready after {timeout} s; see {self.log_path}:\n" + self.log_tail())
 
+    def wait_listening(self, sockets: int, timeout: float = 60.0) -> None:
+        """Wait until `sockets` sockets listen on the port: docgraph's workers each listen on
+        their own once started, and a load run that begins while one is still starting puts
+        every keep-alive connection on the others for the whole run."""
+        import psutil
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            listening = [c for c in psutil.net_connections("tcp")
+                         if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == self.port]
+            if len(listening) >= sockets:
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name}: fewer than {sockets} sockets listen after {timeout} s")
+
     def log_tail(self, lines: int = 30) -> str:
         if self.log_path is None or not self.log_path.exists():
             return ""
@@ -159,6 +174,7 @@ def docgraph_server(database_url: str, *, workers: int = 2) -> Process:
         env=docgraph_env(database_url), port=port)
     server.start()
     server.wait_ready("/healthz")
+    server.wait_listening(workers)
     return server
 
 

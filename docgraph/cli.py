@@ -65,9 +65,8 @@ def serve(
     no_worker: bool = typer.Option(False, "--no-worker", help="Do not run the outbox worker in-process."),
 ) -> None:
     """Migrate, then serve the API (GraphiQL at /graphql)."""
-    import uvicorn
-
     from .migrate import upgrade
+    from .serving import serve as run_server
 
     settings = _settings(data_dir)
     configure_logging(settings.log_level, settings.log_format)
@@ -82,8 +81,7 @@ def serve(
     os.environ["DOCGRAPH_DATABASE_URL"] = url
     os.environ["DOCGRAPH_RUN_WORKER"] = "false" if no_worker else "true"
     typer.echo(f"docgraph serving on http://{host}:{port}/graphql")
-    uvicorn.run("docgraph.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.log_level.lower(), ws="websockets-sansio", log_config=None)
+    run_server(host=host, port=port, workers=workers, log_level=settings.log_level.lower())
 
 
 @app.command()

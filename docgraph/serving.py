@@ -1,0 +1,82 @@
+"""Running the ASGI app under uvicorn, with one or several worker processes.
+
+With several workers, uvicorn's supervisor hands every worker the same listening socket, and
+each worker's event loop accepts every connection waiting when it wakes. Clients keep their
+connections open (keep-alive, websockets), so a burst of new connections often lands on one
+worker for good while the other idles: in the benchmark, 16 clients arriving together all went
+to one of two workers in three runs out of five, at 60 % of the throughput of a spread run.
+
+So on systems with SO_REUSEPORT each worker listens on its own socket bound to the same
+address, and the kernel spreads new connections over the workers' sockets (by a hash of the
+connection's addresses). uvicorn's supervisor still starts, pings, restarts and stops the
+workers; only the socket each one gets differs.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+import uvicorn
+from uvicorn.supervisors import multiprocess
+
+logger = logging.getLogger("docgraph.serving")
+
+APP = "docgraph.app:create_app"
+
+
+def serve(*, host: str, port: int, workers: int, log_level: str) -> None:
+    """Serve the app on host:port until interrupted."""
+    config = uvicorn.Config(APP, factory=True, host=host, port=port, workers=workers, log_level=log_level,
+                            ws="websockets-sansio", log_config=None)
+    if workers > 1 and hasattr(socket, "SO_REUSEPORT"):
+        _run_workers_on_own_sockets(config)
+    else:
+        uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level=log_level,
+                    ws="websockets-sansio", log_config=None)
+
+
+def reuse_port_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to host:port with SO_REUSEPORT, not yet listening (the worker's event
+    loop listens on it)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+class _WorkerWithOwnSocket(multiprocess.Process):
+    """A uvicorn worker given a socket of its own. The supervisor's copy is closed once the
+    worker has started: a socket left open here would keep listening after its worker died,
+    and the kernel would go on queueing connections on it that nobody accepts."""
+
+    def __init__(self, config: uvicorn.Config, sockets: list[socket.socket]) -> None:
+        self._socket = reuse_port_socket(config.host, config.port)
+        super().__init__(config, [self._socket])
+
+    def start(self) -> None:
+        try:
+            super().start()
+        finally:
+            self._socket.close()
+
+
+def _run_workers_on_own_sockets(config: uvicorn.Config) -> None:
+    # Bind once here so that an address another program listens on fails at once, before any
+    # worker starts.
+    reuse_port_socket(config.host, config.port).close()
+    # The supervisor creates every worker (at start, on a crash, on SIGHUP) through this name.
+    multiprocess.Process = _WorkerWithOwnSocket  # type: ignore[misc]
+    logger.info("serving on http://%s:%d with %d workers, one socket each", config.host, config.port,
+                config.workers)
+    try:
+        multiprocess.Multiprocess(config, sockets=[]).run()
+    except KeyboardInterrupt:
+        pass
