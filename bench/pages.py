@@ -273,11 +273,10 @@ async def statements(ctx: Context, folder_id: str, visible: int) -> dict[str, An
 
     engine = services.db.engine.sync_engine
     event.listen(engine, "before_cursor_execute", count)
-    # Round trips that are not statements of the app: BEGIN / COMMIT / ROLLBACK of each session,
-    # and the pre-ping of each pool checkout (when the engine has pool_pre_ping).
-    event.listen(engine, "begin", lambda conn: other.update(["begin"]))
-    event.listen(engine, "commit", lambda conn: other.update(["commit"]))
-    event.listen(engine, "rollback", lambda conn: other.update(["rollback"]))
+    # Round trips that are not statements of the app, as asyncpg sends them: BEGIN / COMMIT /
+    # ROLLBACK (none for reads in autocommit) and the pool's liveness ping at each checkout.
+    event.listen(engine.pool, "connect", lambda dbapi_connection, record: dbapi_connection.driver_connection
+                 .add_query_logger(lambda logged: other.update([_around_kind(logged.query)])))
     event.listen(engine.pool, "checkout", lambda *args: other.update(["checkout"]))
     pre_ping = bool(getattr(engine.pool, "_pre_ping", False))
     headers = {"Authorization": f"Bearer {ctx.reader_token()}"}
@@ -298,11 +297,11 @@ async def statements(ctx: Context, folder_id: str, visible: int) -> dict[str, An
                     database = await _database_time(ctx.info.database_url, executed)
                     continue
                 kinds = Counter(_statement_kind(s) for s, _ in executed)
-                ends = other["commit"] + other["rollback"]
                 per_size[str(first)] = {
                     "statements": len(executed), "by_kind": dict(kinds.most_common()),
                     "sessions": other["checkout"], "transactions": other["begin"],
-                    "round_trips": len(executed) + other["begin"] + ends + (other["checkout"] if pre_ping else 0),
+                    "round_trips": len(executed) + sum(n for kind, n in other.items() if kind != "checkout"),
+                    "around_statements": {kind: n for kind, n in other.items() if kind != "checkout"},
                 }
     finally:
         await services.db.dispose()
@@ -310,8 +309,9 @@ async def statements(ctx: Context, folder_id: str, visible: int) -> dict[str, An
     return {"status": "ok", "page_sizes": per_size, "constant": len(set(counts)) == 1, "pool_pre_ping": pre_ping,
             f"database_ms_page_of_{PAGE_SIZE}": database,
             "method": "SQLAlchemy before_cursor_execute on the app's engine, app in-process over ASGI, "
-                      "third request of each size counted; round_trips adds each session's BEGIN and "
-                      "COMMIT/ROLLBACK and, with pool_pre_ping, each checkout's ping"}
+                      "third request of each size counted; round_trips adds what asyncpg sends around "
+                      "the statements (its query logger): BEGIN / COMMIT / ROLLBACK and the pool's "
+                      "liveness pings"}
 
 
 async def _database_time(database_url: str, executed: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -329,6 +329,12 @@ async def _database_time(database_url: str, executed: list[tuple[str, Any]]) -> 
     finally:
         await conn.close()
     return {"statements": len(executed), "planning": round(planning, 2), "execution": round(execution, 2)}
+
+
+def _around_kind(query: str) -> str:
+    """What asyncpg sent besides the app's statements: a transaction's edge or a ping."""
+    word = query.strip().rstrip(";").split(" ")[0].lower()
+    return word if word in ("begin", "commit", "rollback") else "ping" if not word else "other"
 
 
 def _statement_kind(statement: str) -> str:

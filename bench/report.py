@@ -56,8 +56,8 @@ def _statements(result: dict[str, Any] | None) -> list[str]:
     if all("round_trips" in v for v in sizes.values()):
         trips = " / ".join(str(v["round_trips"]) for v in sizes.values())
         sessions = " / ".join(str(v["sessions"]) for v in sizes.values())
-        rows.append(f"| 2 | ″ database round trips (statements + BEGIN/ROLLBACK per session"
-                    f"{' + pre-ping per checkout' if result.get('pool_pre_ping') else ''}), sessions | "
+        rows.append("| 2 | ″ database round trips (statements + what asyncpg sends around them: "
+                    "BEGIN/COMMIT/ROLLBACK, pool pings), sessions | "
                     f"page size {' / '.join(sizes)} | {trips}; sessions {sessions} | | | |")
     for key, value in result.items():
         if key.startswith("database_ms_page_of_") and isinstance(value, dict):

@@ -51,13 +51,17 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
         self.url = url
+        # Pooled connections rest in autocommit: the liveness ping at each checkout is then one
+        # round trip (";") instead of BEGIN, ";", ROLLBACK, and reads (loader batches,
+        # listings) need no BEGIN/ROLLBACK around their statement. Use cases ask for their
+        # READ COMMITTED transaction explicitly.
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, echo=echo
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, isolation_level="AUTOCOMMIT",
+            echo=echo,
         )
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
-        # Reads run in autocommit: no BEGIN/ROLLBACK round trips around each loader batch.
-        self._read_sessions = async_sessionmaker(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, autoflush=False)
+        self.sessions = async_sessionmaker(self.engine.execution_options(isolation_level="READ COMMITTED"),
+                                           expire_on_commit=False, autoflush=False)
+        self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

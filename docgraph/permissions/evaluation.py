@@ -322,8 +322,9 @@ def by_ids(actor: Actor, keys: Iterable[ResourceKey]) -> tuple[Select, dict]:
     }
 
 
-# One C-level call reads an evaluation row's columns (batches of a thousand rows are common).
-_ROW_VALUES = operator.attrgetter("kind", "id", "hidden", "rule", "system_role", "node_kind", "node_id", "by_user",
+# One C-level call reads an evaluation row's columns (batches of a thousand rows are common),
+# by key from the row's mapping: a fifth of the cost of reading them as the row's attributes.
+_ROW_VALUES = operator.itemgetter("kind", "id", "hidden", "rule", "system_role", "node_kind", "node_id", "by_user",
                                   "grant_ids", *_CAP_COLUMNS, *(column for _, column in _GRANTED))
 _RULES = {rule.value: rule for rule in Rule}
 _NOTHING: frozenset[Capability] = frozenset()
@@ -331,7 +332,7 @@ _NOTHING: frozenset[Capability] = frozenset()
 
 def to_access(row) -> Access:
     """The `Access` of one row of `access_select` (any row carrying its columns)."""
-    kind, id_, hidden, rule, system_role, node_kind, node_id, by_user, grant_ids, *flags = _ROW_VALUES(row)
+    kind, id_, hidden, rule, system_role, node_kind, node_id, by_user, grant_ids, *flags = _ROW_VALUES(row._mapping)
     decided, granted = flags[:len(_CAP_COLUMNS)], flags[len(_CAP_COLUMNS):]
     return Access(
         kind=kind, id=id_, found=True, hidden=bool(hidden),

@@ -35,6 +35,35 @@ def counting(services):
         event.remove(engine, "before_cursor_execute", count)
 
 
+@contextlib.asynccontextmanager
+async def messages_to_postgres(services):
+    """Every query the app's connections send while inside, in order: the statements (once
+    run, as SQLAlchemy sees them) and what asyncpg sends around them (the pool's liveness pings
+    ";", BEGIN / COMMIT / ROLLBACK). The pool starts empty, so each connection is logged from
+    its first use."""
+    sent: list[str] = []
+
+    def log(record):
+        sent.append(record.query)
+
+    def on_connect(dbapi_connection, record):
+        dbapi_connection.driver_connection.add_query_logger(log)
+
+    def statement(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    await services.db.engine.dispose()
+    engine = services.db.engine.sync_engine
+    event.listen(engine.pool, "connect", on_connect)
+    event.listen(engine, "after_cursor_execute", statement)
+    try:
+        yield sent
+    finally:
+        event.remove(engine.pool, "connect", on_connect)
+        event.remove(engine, "after_cursor_execute", statement)
+        await services.db.engine.dispose()
+
+
 async def test_listing_1_10_and_100_folders_uses_the_same_number_of_statements(api, factory, services):
     org = await factory.organization()
     ada = await person(factory, org, "ADMIN", "Ada (admin)")

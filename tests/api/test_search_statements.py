@@ -12,7 +12,8 @@ from docgraph.permissions import FOLDER, Capability
 from docgraph.services import folders as folder_service
 from docgraph.services import sharing as sharing_service
 
-from .test_access_statements import counting
+from .documents_helpers import CREATE_FOLDER
+from .test_access_statements import counting, messages_to_postgres
 
 SEARCH = """query($first: Int) { search(filter: {tags: ["quarterly"]}, first: $first) {
   totalCount edges { node { name folder { name } createdBy { email }
@@ -104,6 +105,36 @@ async def test_a_folder_page_is_three_statements_whatever_its_size(api, factory,
     beyond = await api.ok(FOLDER_PAGE, {"id": folder_id, "first": 10, "after": last["pageInfo"]["endCursor"]},
                           token=token)
     assert beyond["folder"]["documents"]["edges"] == [] and beyond["folder"]["documents"]["totalCount"] == 100
+
+
+async def test_a_folder_page_sends_postgresql_its_three_statements_and_a_ping_each(api, factory, services):
+    """Reads run on connections resting in autocommit: no BEGIN / ROLLBACK around them, and the
+    pool's liveness check at each checkout is one ";"."""
+    _, _, token, quarter = await _shared_reports(factory, services, subfolder="Q1")
+    variables = {"id": globalid.encode("Folder", quarter.id), "first": 50}
+    async with messages_to_postgres(services) as sent:
+        await api.ok(FOLDER_PAGE, variables, token=token)  # connections opened, statements prepared
+        sent.clear()
+        data = await api.ok(FOLDER_PAGE, variables, token=token)
+    assert len(data["folder"]["documents"]["edges"]) == 50
+    pings = [query for query in sent if query.strip() == ";"]
+    assert len(sent) == 6 and len(pings) == 3, sent
+
+
+async def test_a_use_case_still_runs_in_one_transaction(api, factory, services):
+    """Connections rest in autocommit, so a use case must open its transaction itself: the
+    mutation's writes sit between one BEGIN and one COMMIT."""
+    org = await factory.organization()
+    admin = await factory.user(org, "ADMIN")
+    department = await factory.department(org, by=admin)
+    async with messages_to_postgres(services) as sent:
+        await api.ok(CREATE_FOLDER, {"input": {"parentId": globalid.encode("Folder", department.root_folder_id),
+                                               "name": "Contracts"}}, token=factory.token(admin, org))
+    begins = [n for n, query in enumerate(sent) if query.upper().startswith("BEGIN")]
+    commits = [n for n, query in enumerate(sent) if query.upper().startswith("COMMIT")]
+    assert len(begins) == 1 and len(commits) == 1, sent
+    writes = [n for n, query in enumerate(sent) if query.lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    assert writes and begins[0] < min(writes) and max(writes) < commits[0], sent
 
 
 async def test_a_folder_outside_the_viewers_sight_is_not_found_with_or_without_its_ancestors(api, factory,
