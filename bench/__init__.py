@@ -48,6 +48,52 @@ def write_result(results_dir: Path, name: str, data: dict[str, Any]) -> Path:
     return path
 
 
+def postgres_processes() -> list:
+    """Every PostgreSQL process on this machine (the bench's server and its backends)."""
+    import psutil
+
+    return [p for p in psutil.process_iter(["name"]) if p.info["name"] in ("postgres", "postmaster")]
+
+
+class CpuUse:
+    """How many cores groups of processes kept busy, on average, while inside the block. Each
+    group is a function listing its processes, called at both ends: a process started in
+    between counts whole, one that ended in between is lost (servers keep theirs)."""
+
+    def __init__(self, **groups) -> None:
+        self.groups = groups
+        self.cores: dict[str, float] = {}
+
+    @staticmethod
+    def _seconds(processes) -> dict[int, float]:
+        import psutil
+
+        spent = {}
+        for process in processes:
+            try:
+                times = process.cpu_times()
+                spent[process.pid] = times.user + times.system
+            except psutil.Error:
+                pass
+        return spent
+
+    def __enter__(self) -> CpuUse:
+        self._started = time.monotonic()
+        self._before = {name: self._seconds(listing()) for name, listing in self.groups.items()}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        elapsed = time.monotonic() - self._started
+        for name, listing in self.groups.items():
+            before = self._before[name]
+            spent = sum(seconds - before.get(pid, 0.0) for pid, seconds in self._seconds(listing()).items())
+            self.cores[name] = round(spent / elapsed, 3)
+
+    def per_request_ms(self, requests_per_second: float) -> dict[str, float | None]:
+        return {name: round(1000 * cores / requests_per_second, 2) if requests_per_second else None
+                for name, cores in self.cores.items()}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -136,6 +182,15 @@ class Process:
         if self.log_path is None or not self.log_path.exists():
             return ""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def processes(self) -> list:
+        """The server process and all its descendants."""
+        import psutil
+
+        if self.proc is None or self.proc.poll() is not None:
+            return []
+        parent = psutil.Process(self.proc.pid)
+        return [parent, *parent.children(recursive=True)]
 
     def worker_pids(self) -> list[int]:
         """The processes serving requests: the children of the server (or itself alone)."""

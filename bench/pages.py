@@ -32,7 +32,7 @@ import asyncpg
 import httpx
 from sqlalchemy import make_url
 
-from . import BENCH_DIR, Context, Process, console, free_port, profiling, run_load
+from . import BENCH_DIR, Context, CpuUse, Process, console, free_port, postgres_processes, profiling, run_load
 
 POSTGRAPHILE_DIR = BENCH_DIR / "postgraphile"
 CONCURRENCIES = (1, 16, 64)
@@ -200,6 +200,7 @@ async def throughput(ctx: Context, folder_id: str, visible: int) -> dict[str, An
     await prepare_postgraphile_schema(ctx.info.database_url)
     postgraphile = ctx.start(lambda: postgraphile_server(ctx.info.database_url))
     targets["postgraphile"] = (postgraphile.url + "/graphql", postgraphile_body(folder_id, PAGE_SIZE), {})
+    servers = {"docgraph": docgraph, "postgraphile": postgraphile}
 
     samples = {}
     for name, (url, body, headers) in targets.items():
@@ -216,12 +217,15 @@ async def throughput(ctx: Context, folder_id: str, visible: int) -> dict[str, An
         order = list(targets) if concurrency != 16 else list(reversed(targets))  # alternate who goes first
         for name in order:
             url, body, headers = targets[name]
-            stats = await run_load(url, body, concurrency=concurrency, duration=ctx.duration, warmup=warmup,
-                                   headers=headers)
+            # Where the machine's two cores go: the server's processes and PostgreSQL's, per request.
+            with CpuUse(server=servers[name].processes, postgresql=postgres_processes) as cpu:
+                stats = await run_load(url, body, concurrency=concurrency, duration=ctx.duration, warmup=warmup,
+                                       headers=headers)
+            stats["cpu_cores"], stats["cpu_ms_per_request"] = cpu.cores, cpu.per_request_ms(stats["rps"])
             runs[name][str(concurrency)] = stats
             console.print(f"  page {name:12} c={concurrency:<3} {stats['rps']:8.1f} req/s  "
                           f"p50 / p95 / p99 {stats['p50_ms']} / {stats['p95_ms']} / {stats['p99_ms']} ms  "
-                          f"errors {stats['errors']}")
+                          f"errors {stats['errors']}  CPU ms/request {stats['cpu_ms_per_request']}")
     ratios = {c: round(runs["docgraph"][c]["rps"] / runs["postgraphile"][c]["rps"], 3)
               if runs["postgraphile"][c]["rps"] else None for c in runs["docgraph"]}
     return {
@@ -235,6 +239,9 @@ async def throughput(ctx: Context, folder_id: str, visible: int) -> dict[str, An
         "response_bytes": {name: len(json.dumps(sample)) for name, sample in samples.items()},
         "note": "PostGraphile evaluates no permissions: its page is unchecked (no myPermissions, no visibility "
                 "filter on the folder, its ancestors or its documents); docgraph's is fully access-checked.",
+        "cpu_method": "psutil CPU time (user + system) of the server's process tree and of every PostgreSQL "
+                      "process over the whole load run (warmup included), divided by its length: cores busy; "
+                      "per request: cores / measured req/s",
     }
 
 

@@ -19,6 +19,11 @@ def _ms(stats: dict[str, Any]) -> str:
     return " / ".join("—" if stats.get(k) is None else f"{stats[k]:.1f}" for k in ("p50_ms", "p95_ms", "p99_ms"))
 
 
+def _cpu(stats: dict[str, Any]) -> str:
+    spent = stats["cpu_ms_per_request"]
+    return " + ".join("—" if spent.get(k) is None else f"{spent[k]:.1f}" for k in ("server", "postgresql"))
+
+
 def _status_row(number: str, title: str, result: dict[str, Any] | None) -> list[str]:
     status = (result or {}).get("status", "not run")
     detail = (result or {}).get("error") or (result or {}).get("detail") or ", ".join(
@@ -37,6 +42,8 @@ def _pages(result: dict[str, Any] | None) -> list[str]:
                     f"PostGraphile {theirs['rps']:.1f} | {ratio:.2f} | ≥ {result['goal_ratio']}: "
                     f"{_goal(ratio >= result['goal_ratio'])} |")
         rows.append(f"| 1 | ″ | p50 / p95 / p99 ms | {_ms(ours)} | {_ms(theirs)} | | |")
+        if "cpu_ms_per_request" in ours and "cpu_ms_per_request" in theirs:
+            rows.append(f"| 1 | ″ | CPU ms per request: server + PostgreSQL | {_cpu(ours)} | {_cpu(theirs)} | | |")
     if floor := result.get("floor"):
         best = max(theirs["rps"] for theirs in result["postgraphile"].values())
         ceiling = 2 * floor["pages_per_second_per_core"] / best if best else None
