@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import multiprocess
 
 logger = logging.getLogger("docgraph.serving")
@@ -68,10 +70,22 @@ class _WorkerWithOwnSocket(multiprocess.Process):
             self._socket.close()
 
 
+def _claim_address(host: str, port: int) -> None:
+    """Fail at once, before any worker starts, when something already listens on the address.
+    The check binds without SO_REUSEPORT: workers of an earlier docgraph left running would
+    otherwise share the port with the new ones, and quietly take part of the traffic."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+
+
 def _run_workers_on_own_sockets(config: uvicorn.Config) -> None:
-    # Bind once here so that an address another program listens on fails at once, before any
-    # worker starts.
-    reuse_port_socket(config.host, config.port).close()
+    try:
+        _claim_address(config.host, config.port)
+    except OSError as error:
+        logger.error("cannot serve on %s:%d: %s", config.host, config.port, error.strerror or error)
+        sys.exit(STARTUP_FAILURE)
     # The supervisor creates every worker (at start, on a crash, on SIGHUP) through this name.
     multiprocess.Process = _WorkerWithOwnSocket  # type: ignore[misc]
     logger.info("serving on http://%s:%d with %d workers, one socket each", config.host, config.port,

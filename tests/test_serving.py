@@ -107,3 +107,19 @@ def test_a_replaced_worker_serves_and_the_dead_one_leaves_no_socket_behind(serve
     finally:
         for connection in connections:
             connection.close()
+
+
+def test_an_address_in_use_is_refused_before_any_worker_starts(tmp_path, database_url):
+    """Even by a socket that allows port sharing, as a worker of an earlier server left running
+    would hold: the new server must not quietly split the traffic with it."""
+    port = _free_port()
+    with socket.socket() as earlier:
+        earlier.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        earlier.bind(("127.0.0.1", port))
+        earlier.listen()
+        env = {**os.environ, "DOCGRAPH_DATABASE_URL": database_url, "DOCGRAPH_DATA_DIR": str(tmp_path)}
+        result = subprocess.run(
+            [sys.executable, "-m", "docgraph.cli", "serve", "--port", str(port), "--workers", str(WORKERS),
+             "--no-worker"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "Address already in use" in result.stderr, result.stderr[-2000:]
