@@ -92,9 +92,10 @@ def folder_resources(actor: Actor, *where, ids: list[uuid.UUID] | bool = False) 
     return query
 
 
-def document_resources(actor: Actor, *where, ids: list[uuid.UUID] | bool = False) -> Select:
+def document_resources(actor: Actor, *where, ids: list[uuid.UUID] | bool = False, carry=()) -> Select:
     """Documents of the actor's organization matching `where` (and among `ids` when given);
-    their folder holds them: theirs are its path and its walk."""
+    their folder holds them: theirs are its path and its walk. `carry`: labelled columns read
+    along (a listing's sort keys), for `access_select` to pass through."""
     d, f = document_t, folder_t
     documents = d.join(f, f.c.id == d.c.folder_id)
     if ids is not False:
@@ -103,7 +104,7 @@ def document_resources(actor: Actor, *where, ids: list[uuid.UUID] | bool = False
     return (
         select(
             _const(DOCUMENT).label("kind"), d.c.id, f.c.id.label("holder_id"), f.c.path, *_drive(f), d.c.created_by,
-            or_(d.c.deleted_at.is_not(None), f.c.deleted_at.is_not(None)).label("hidden"),
+            or_(d.c.deleted_at.is_not(None), f.c.deleted_at.is_not(None)).label("hidden"), *carry,
         )
         .select_from(documents)
         .where(d.c.organization_id == actor.organization_id, *where)
@@ -231,7 +232,7 @@ _STEP_COLUMNS = {
 }
 
 
-def _steps(actor: Actor, r, by_folder, by_document) -> Select:
+def _steps(actor: Actor, r, by_folder, by_document, carry: tuple[str, ...]) -> Select:
     """Per resource, which of steps 1-5 apply (each a boolean), plus step 5's details."""
     role = member_system_role(actor)
     users = User.__table__
@@ -262,6 +263,7 @@ def _steps(actor: Actor, r, by_folder, by_document) -> Select:
             *(func.coalesce(condition, false()).label(_STEP_COLUMNS[rule]) for rule, condition in applies.items()),
             *(decisive[c].label(c) for c in _NODE_COLUMNS),
             *(func.coalesce(decisive[c], false()).label(f"granted_{c}") for c in _CAP_COLUMNS),
+            *(r.c[name] for name in carry),
         )
         .select_from(r)
         .join(me, true())
@@ -270,13 +272,14 @@ def _steps(actor: Actor, r, by_folder, by_document) -> Select:
     )
 
 
-def access_select(actor: Actor, resources: Select) -> Select:
+def access_select(actor: Actor, resources: Select, carry: tuple[str, ...] = ()) -> Select:
     """One row per candidate resource: kind, id, hidden, rule, system_role, can_* (final),
-    and step 5's node_kind, node_id, by_user, grant_ids, granted_can_* (before the ceiling)."""
+    and step 5's node_kind, node_id, by_user, grant_ids, granted_can_* (before the ceiling),
+    then the `carry` columns of `resources` as they were."""
     r = resources.cte()
     live = live_grants_for(actor).cte()
     by_folder, by_document = _decisive_grants(r, live)
-    steps = _steps(actor, r, by_folder, by_document).subquery("steps")
+    steps = _steps(actor, r, by_folder, by_document, carry).subquery("steps")
     flag = {rule: steps.c[column] for rule, column in _STEP_COLUMNS.items()}
     implicit = or_(*(flag[rule] for rule in flag if rule.is_implicit))
 
@@ -291,6 +294,7 @@ def access_select(actor: Actor, resources: Select) -> Select:
         *(decision(c) for c in CAPABILITIES),
         steps.c.node_kind, steps.c.node_id, steps.c.by_user, steps.c.grant_ids,
         *(steps.c[f"granted_{c}"] for c in _CAP_COLUMNS),
+        *(steps.c[name] for name in carry),
     )
 
 

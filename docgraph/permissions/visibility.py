@@ -33,12 +33,16 @@ def visible_document_ids(actor: Actor, *where) -> Select:
     return select(access.c.id).where(access.c.can_view)
 
 
-def visible_documents_access(actor: Actor, *where) -> Select:
+def visible_documents_access(actor: Actor, *where, carry: dict | None = None) -> Select:
     """The evaluation rows (`access_select`'s columns) of the live documents matching `where`
     that U may VIEW, each with `total`: how many there are in all. `total` is a window over the
-    whole set, so it stays exact when the caller then filters past a cursor and limits."""
-    resources = document_resources(actor, document_t.c.deleted_at.is_(None), folder_t.c.deleted_at.is_(None), *where)
-    access = access_select(actor, resources).subquery("access")
+    whole set, so it stays exact when the caller then filters past a cursor and limits.
+    `carry` (name → expression over the document) adds columns read with the candidates, such
+    as a listing's sort keys, so that paging needs no second read of the documents."""
+    carry = carry or {}
+    resources = document_resources(actor, document_t.c.deleted_at.is_(None), folder_t.c.deleted_at.is_(None), *where,
+                                   carry=[expression.label(name) for name, expression in carry.items()])
+    access = access_select(actor, resources, tuple(carry)).subquery("access")
     return select(access, func.count().over().label("total")).where(access.c.can_view)
 
 

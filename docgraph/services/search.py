@@ -94,11 +94,23 @@ RELATIONS = {
 }
 
 
-def _visible_documents(actor: Actor, *where):
-    return permissions.visible_documents_access(actor, *where).subquery("visible")
+def _visible_documents(actor: Actor, *where, sort_keys: dict | None = None):
+    return permissions.visible_documents_access(actor, *where, carry=sort_keys).subquery("visible")
 
 
-def _with_related(query: Select, related: Iterable[str]) -> Select:
+def _page_then_rows(visible, order_by: Callable, *, where: Callable | None = None,
+                    related: Iterable[str] = ()) -> Select:
+    """A listing's statement. The page of `visible` (its rows carry their sort keys) is chosen
+    first: `order_by(columns)` and `where(columns)` (past the cursor) over its columns, limited
+    to `page_limit`. The document rows and their `related` rows are then read for the page
+    alone: joined before the limit, they were read for every visible document (154 in the
+    benchmark's folder, 1,877 in its search) and all but a page thrown away. Rows: Document,
+    the evaluation's columns, `total`, the sort keys, then the related entities."""
+    page = select(visible).order_by(*order_by(visible.c)).limit(_LIMIT)
+    if where is not None:
+        page = page.where(where(visible.c))
+    page = page.subquery("page")
+    query = select(Document, page).join(page, page.c.id == Document.id).order_by(*order_by(page.c))
     for name in related:
         entity, on = RELATIONS[name]
         query = query.add_columns(entity).outerjoin(entity, on)
@@ -136,13 +148,11 @@ def _folder_listing(after: bool, related: tuple[str, ...]) -> tuple[Select, Any]
     """The folder listing's page statement and the visible set it pages (what a count counts),
     built once per shape: actor, folder and cursor are bind parameters."""
     in_folder = Document.folder_id == bindparam("folder_id", type_=_UUID)
-    visible = _visible_documents(permissions.ACTOR_PARAMETERS, in_folder)
-    sort_name = func.lower(Document.name)
-    query = select(Document, sort_name.label("sort_name"), visible).join(visible, visible.c.id == Document.id)
-    if after:
-        query = query.where(tuple_(sort_name, Document.id) > tuple_(bindparam("after_name", type_=String),
-                                                                    bindparam("after_id", type_=_UUID)))
-    query = _with_related(query.order_by(sort_name, Document.id).limit(_LIMIT), related)
+    visible = _visible_documents(permissions.ACTOR_PARAMETERS, in_folder,
+                                 sort_keys={"sort_name": func.lower(Document.name)})
+    past_cursor = (lambda c: tuple_(c.sort_name, c.id) > tuple_(bindparam("after_name", type_=String),
+                                                                bindparam("after_id", type_=_UUID))) if after else None
+    query = _page_then_rows(visible, lambda c: [c.sort_name, c.id], where=past_cursor, related=related)
     return query, visible
 
 
@@ -220,13 +230,14 @@ async def search_documents(db: Database, actor: Principal, search: DocumentFilte
             found = await permissions.evaluate(session, who, [(FOLDER, search.folder_id)])
         if not found[(FOLDER, search.folder_id)].visible:
             raise NotFound("Folder not found")
-    visible = _visible_documents(who, *conditions)
-    query = select(Document, visible).join(visible, visible.c.id == Document.id)
+    visible = _visible_documents(who, *conditions, sort_keys={"created_at": Document.created_at})
+    past_cursor = None
     if (after := after_key(page, datetime.fromisoformat, uuid.UUID)) is not None:
-        query = query.where(tuple_(Document.created_at, Document.id) < tuple_(literal(after[0], DateTime(timezone=True)),
-                                                                           literal(after[1], _UUID)))
+        cursor = tuple_(literal(after[0], DateTime(timezone=True)), literal(after[1], _UUID))
+        past_cursor = lambda c: tuple_(c.created_at, c.id) < cursor  # noqa: E731
     related = tuple(sorted(related))
-    query = _with_related(query.order_by(Document.created_at.desc(), Document.id.desc()).limit(_LIMIT), related)
+    query = _page_then_rows(visible, lambda c: [c.created_at.desc(), c.id.desc()], where=past_cursor,
+                            related=related)
     return await _document_listing(db, query, visible, {}, page,
                                    key_of=lambda row: (row.Document.created_at.isoformat(), row.Document.id),
                                    related=related)
