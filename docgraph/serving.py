@@ -3,8 +3,9 @@
 With several workers, uvicorn's supervisor hands every worker the same listening socket, and
 each worker's event loop accepts every connection waiting when it wakes. Clients keep their
 connections open (keep-alive, websockets), so a burst of new connections often lands on one
-worker for good while the other idles: in the benchmark, 16 clients arriving together all went
-to one of two workers in three runs out of five, at 60 % of the throughput of a spread run.
+worker for good while the other idles: in the benchmark, with both workers serving, 16 clients
+arriving together all went to one of the two in one run of six, at 60 % of the throughput of a
+spread run (none did in six runs on sockets of their own).
 
 So on systems with SO_REUSEPORT each worker listens on its own socket bound to the same
 address, and the kernel spreads new connections over the workers' sockets (by a hash of the
