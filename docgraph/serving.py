@@ -30,20 +30,22 @@ APP = "docgraph.app:create_app"
 
 def serve(*, host: str, port: int, workers: int, log_level: str) -> None:
     """Serve the app on host:port until interrupted."""
-    config = uvicorn.Config(APP, factory=True, host=host, port=port, workers=workers, log_level=log_level,
-                            ws="websockets-sansio", log_config=None)
+    options = dict(factory=True, host=host, port=port, workers=workers, log_level=log_level,
+                   ws="websockets-sansio", log_config=None)
     if workers > 1 and hasattr(socket, "SO_REUSEPORT"):
-        _run_workers_on_own_sockets(config)
+        _run_workers_on_own_sockets(uvicorn.Config(APP, **options))
     else:
-        uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level=log_level,
-                    ws="websockets-sansio", log_config=None)
+        uvicorn.run(APP, **options)
+
+
+def _tcp_socket(host: str) -> socket.socket:
+    return socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
 
 
 def reuse_port_socket(host: str, port: int) -> socket.socket:
     """A TCP socket bound to host:port with SO_REUSEPORT, not yet listening (the worker's event
     loop listens on it)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = _tcp_socket(host)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -75,8 +77,7 @@ def _claim_address(host: str, port: int) -> None:
     """Fail at once, before any worker starts, when something already listens on the address.
     The check binds without SO_REUSEPORT: workers of an earlier docgraph left running would
     otherwise share the port with the new ones, and quietly take part of the traffic."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
+    with _tcp_socket(host) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind((host, port))
 

@@ -26,10 +26,15 @@ def visible_folder_ids(actor: Actor, *where) -> Select:
     return select(access.c.id).where(access.c.can_view)
 
 
+def _live_documents(actor: Actor, *where, carry=()) -> Select:
+    """Candidate documents that are live and in a live folder."""
+    return document_resources(actor, document_t.c.deleted_at.is_(None), folder_t.c.deleted_at.is_(None), *where,
+                              carry=carry)
+
+
 def visible_document_ids(actor: Actor, *where) -> Select:
     """Ids of live documents (in live folders) of U's organization matching `where` that U may VIEW."""
-    resources = document_resources(actor, document_t.c.deleted_at.is_(None), folder_t.c.deleted_at.is_(None), *where)
-    access = access_select(actor, resources).subquery()
+    access = access_select(actor, _live_documents(actor, *where)).subquery()
     return select(access.c.id).where(access.c.can_view)
 
 
@@ -40,8 +45,7 @@ def visible_documents_access(actor: Actor, *where, carry: dict | None = None) ->
     `carry` (name → expression over the document) adds columns read with the candidates, such
     as a listing's sort keys, so that paging needs no second read of the documents."""
     carry = carry or {}
-    resources = document_resources(actor, document_t.c.deleted_at.is_(None), folder_t.c.deleted_at.is_(None), *where,
-                                   carry=[expression.label(name) for name, expression in carry.items()])
+    resources = _live_documents(actor, *where, carry=[expression.label(name) for name, expression in carry.items()])
     access = access_select(actor, resources, tuple(carry)).subquery("access")
     return select(access, func.count().over().label("total")).where(access.c.can_view)
 
@@ -51,6 +55,5 @@ def visible_resource_ids(actor: Actor, *, folder_where=(), document_where=()) ->
     one evaluation (used when a listing mixes both kinds, e.g. sharedWithMe)."""
     return visible_ids(actor, union_all(
         folder_resources(actor, folder_t.c.deleted_at.is_(None), *folder_where),
-        document_resources(actor, document_t.c.deleted_at.is_(None), folder_t.c.deleted_at.is_(None),
-                           *document_where),
+        _live_documents(actor, *document_where),
     ))

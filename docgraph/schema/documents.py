@@ -190,13 +190,14 @@ class Document(Node):
         return cls.from_model(row) if row is not None else None
 
 
-# The node fields a listing can join (services.search.RELATIONS), by GraphQL name.
-_JOINABLE = {"currentVersion": "current_version", "createdBy": "created_by"}
+# The node fields a listing can join: GraphQL name → (services.search.RELATIONS name, the
+# request loader its rows are left in).
+_JOINABLE = {"currentVersion": ("current_version", "document_version"), "createdBy": ("created_by", "user")}
 
 
 def joined_relations(info: Info) -> list[str]:
     """The relations a document listing should join for the nodes this query asks for."""
-    return [name for field, name in _JOINABLE.items() if selects(info, "edges", "node", field)]
+    return [name for field, (name, _) in _JOINABLE.items() if selects(info, "edges", "node", field)]
 
 
 async def document_connection(info: Info, listing: search.Listing) -> Connection[Document]:
@@ -205,7 +206,8 @@ async def document_connection(info: Info, listing: search.Listing) -> Connection
     the nodes is loaded here, one batch each, so every node's fields then resolve at once."""
     permissions.remember(info.context, listing.access)
     loaders = info.context.loaders
-    for name, loader in (("current_version", loaders.document_version), ("created_by", loaders.user)):
+    for name, loader_name in _JOINABLE.values():
+        loader = getattr(loaders, loader_name)
         for row in listing.related.get(name, ()):
             if row is not None:
                 loader.prime(row.id, row)

@@ -33,7 +33,6 @@ from .content import has_purged_content
 from .tenancy import audited, clean_description
 from .validation import clean_item_name
 
-MAX_NAME_LENGTH = 255
 SIBLING_CONFLICT = "uq_folder_live_sibling"
 _UUIDS = ARRAY(UUID(as_uuid=True))
 

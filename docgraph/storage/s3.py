@@ -337,25 +337,25 @@ class S3Storage(StorageBase):
             return None
         return response["ContentLength"]
 
-    async def list_keys(self, prefix: str) -> AsyncIterator[ObjectInfo]:
+    async def _listed(self, operation: str, prefix: str, items: str) -> AsyncIterator[dict[str, Any]]:
+        """Every entry under `prefix` of a paginated listing `operation`, page after page."""
         validate_prefix(prefix)
         s3 = await self._client()
-        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        pages = s3.get_paginator(operation).paginate(Bucket=self.bucket, Prefix=prefix)
         with _errors(prefix):
             async for page in pages:
-                for obj in page.get("Contents", ()):
-                    yield ObjectInfo(obj["Key"], obj["Size"], obj["LastModified"])
+                for item in page.get(items, ()):
+                    yield item
+
+    async def list_keys(self, prefix: str) -> AsyncIterator[ObjectInfo]:
+        async for obj in self._listed("list_objects_v2", prefix, "Contents"):
+            yield ObjectInfo(obj["Key"], obj["Size"], obj["LastModified"])
 
     async def list_multipart(self, prefix: str) -> AsyncIterator[tuple[str, str, Any]]:
         """(key, upload id, initiated) of multipart uploads under `prefix` never completed or
         aborted: what a crash between parts leaves behind, invisible to `list_keys`."""
-        validate_prefix(prefix)
-        s3 = await self._client()
-        pages = s3.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=prefix)
-        with _errors(prefix):
-            async for page in pages:
-                for upload in page.get("Uploads", ()):
-                    yield upload["Key"], upload["UploadId"], upload["Initiated"]
+        async for upload in self._listed("list_multipart_uploads", prefix, "Uploads"):
+            yield upload["Key"], upload["UploadId"], upload["Initiated"]
 
     async def presigned_get_url(
         self,
