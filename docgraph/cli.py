@@ -1,4 +1,10 @@
-"""The `docgraph` command (typer)."""
+"""The `docgraph` command (typer).
+
+Each command imports what it needs when it runs, not at the top: `docgraph serve` starts its
+uvicorn workers with multiprocessing's spawn, which imports this module first in every worker,
+and a worker must answer its supervisor's ping within 5 s (a worker still importing the whole
+application is killed and replaced, over and over, on a loaded machine). `--help` stays fast.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from typing import Optional
 import typer
 
 from .cli_audit import app as audit_app
-from .config import Settings, get_settings
+from .config import Settings, settings_for
 from .logs import configure_logging
 
 app = typer.Typer(help="docgraph: a document management system served as a GraphQL API.",
@@ -18,14 +24,6 @@ app = typer.Typer(help="docgraph: a document management system served as a Graph
 
 DataDir = typer.Option(None, "--data-dir", help="Data directory (env DOCGRAPH_DATA_DIR).")
 app.add_typer(audit_app, name="audit")
-
-
-def _settings(data_dir: Optional[Path]) -> Settings:
-    """Settings with the --data-dir override, exported so uvicorn workers see the same."""
-    if data_dir is not None:
-        os.environ["DOCGRAPH_DATA_DIR"] = str(data_dir)
-        get_settings.cache_clear()
-    return get_settings()
 
 
 def _database_url(settings: Settings) -> str:
@@ -39,14 +37,14 @@ def migrate(data_dir: Optional[Path] = DataDir) -> None:
     """Upgrade the database schema to the newest revision."""
     from .migrate import upgrade
 
-    upgrade(_database_url(_settings(data_dir)))
+    upgrade(_database_url(settings_for(data_dir)))
     typer.echo("database is up to date")
 
 
 @app.command("export-schema")
 def export_schema(path: Optional[Path] = typer.Argument(None, help="Write the SDL here (default: stdout).")) -> None:
     """Print or write the GraphQL schema (SDL)."""
-    from .schema.root import build_schema
+    from .graphql.schema import build_schema
 
     sdl = build_schema().as_str() + "\n"
     if path is None:
@@ -68,7 +66,7 @@ def serve(
     from .migrate import upgrade
     from .serving import serve as run_server
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     configure_logging(settings.log_level, settings.log_format)
     url = _database_url(settings)
     upgrade(url)
@@ -88,10 +86,9 @@ def serve(
 def worker(data_dir: Optional[Path] = DataDir) -> None:
     """Run the outbox worker: claims background jobs until stopped."""
     from .events.worker import run_forever
-
     from .storage import storage_from_settings
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     configure_logging(settings.log_level, settings.log_format)
     asyncio.run(run_forever(settings, _database_url(settings), storage=storage_from_settings(settings)))
 
@@ -102,7 +99,7 @@ def seed_demo(data_dir: Optional[Path] = DataDir) -> None:
     from .demo import seed_if_empty
     from .migrate import upgrade
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     url = _database_url(settings)
     upgrade(url)
     logins = asyncio.run(seed_if_empty(settings, url))
@@ -118,7 +115,7 @@ def create_superadmin(
     """Create a super admin (or promote an existing user)."""
     from .demo import create_superadmin as create
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     url = _database_url(settings)
     asyncio.run(create(settings, url, email, password))
     typer.echo(f"super admin {email} ready")

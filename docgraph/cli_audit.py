@@ -1,4 +1,7 @@
-"""`docgraph audit verify|export`: check the audit log's hash chains, stream it out."""
+"""`docgraph audit verify|export`: check the audit log's hash chains, stream it out.
+
+Like cli.py, each command imports what it needs when it runs (this module is imported by
+every `docgraph serve` worker)."""
 
 from __future__ import annotations
 
@@ -6,9 +9,14 @@ import asyncio
 import sys
 import uuid
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
+
+from .config import settings_for
+
+if TYPE_CHECKING:
+    from .db import Database
 
 app = typer.Typer(help="The append-only, hash-chained audit log.", no_args_is_help=True)
 
@@ -16,11 +24,10 @@ DataDir = typer.Option(None, "--data-dir", help="Data directory (env DOCGRAPH_DA
 Organization = typer.Option(None, "--organization", help="Only this organization's chain (its UUID).")
 
 
-def _database(data_dir: Optional[Path]):
-    from .cli import _database_url, _settings
-    from .db import Database
+def _database(data_dir: Optional[Path]) -> Database:
+    from .db import Database, resolve_database_url
 
-    return Database(_database_url(_settings(data_dir)), pool_size=1)
+    return Database(resolve_database_url(settings_for(data_dir)), pool_size=1)
 
 
 def _organization(value: Optional[str]) -> Optional[uuid.UUID]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -88,3 +89,12 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_for(data_dir: Path | None) -> Settings:
+    """Settings with a --data-dir override, exported to the environment so that processes
+    started from here (uvicorn workers) resolve the same."""
+    if data_dir is not None:
+        os.environ["DOCGRAPH_DATA_DIR"] = str(data_dir)
+        get_settings.cache_clear()
+    return get_settings()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
-from sqlalchemy import make_url, text
+from sqlalchemy import make_url, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from .config import Settings
@@ -44,6 +46,9 @@ def resolve_database_url(settings: Settings) -> str:
     if settings.database_url:
         return async_url(settings.database_url)
     return async_url(start_embedded_postgres(settings.data_dir))
+
+
+M = TypeVar("M")
 
 
 class Database:
@@ -88,6 +93,12 @@ class Database:
         async with self.sessions() as session, session.begin():
             await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
             yield session
+
+    async def rows_by_ids(self, model: type[M], ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, M]:
+        """Rows of `model` by primary key, in one read (missing ids are absent)."""
+        async with self.reading() as session:
+            rows = (await session.execute(select(model).where(model.id.in_(list(ids))))).scalars()  # type: ignore[attr-defined]
+            return {row.id: row for row in rows}  # type: ignore[attr-defined]
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -1,19 +1,28 @@
-"""Keyset pagination: opaque cursors over a row's sort key, stable while rows are added."""
+"""Keyset pagination: opaque cursors over a row's sort key, stable while rows are added, and
+the few helpers every listing shares (decoding a cursor into typed values, running a page,
+counting lazily)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import Select, func, select
+
+from .db import Database
 from .errors import BadInput
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
 
 T = TypeVar("T")
+
+# How a listing counts its whole set: called only when a client asks for `totalCount`.
+CountFn = Callable[[], Awaitable[int]]
 
 
 @dataclass(frozen=True)
@@ -56,7 +65,19 @@ def decode_cursor(cursor: str) -> tuple[Any, ...]:
     return tuple(key)
 
 
-def make_page(rows: list[T], request: PageRequest, key_of) -> Page[T]:
+def after_key(page: PageRequest, *types: Callable[[str], Any]) -> tuple[Any, ...] | None:
+    """The `after` cursor decoded into typed values; BAD_USER_INPUT when it does not fit."""
+    if page.after is None:
+        return None
+    if len(page.after) != len(types) or any(part is None for part in page.after):
+        raise BadInput("Malformed cursor", argument="after")
+    try:
+        return tuple(convert(part) for convert, part in zip(types, page.after, strict=True))
+    except (TypeError, ValueError):
+        raise BadInput("Malformed cursor", argument="after") from None
+
+
+def make_page(rows: list[T], request: PageRequest, key_of: Callable[[T], tuple[Any, ...]]) -> Page[T]:
     """Rows fetched with LIMIT first+1, in order; the extra row only tells a next page exists."""
     has_next = len(rows) > request.first
     rows = rows[: request.first]
@@ -65,3 +86,30 @@ def make_page(rows: list[T], request: PageRequest, key_of) -> Page[T]:
         has_next_page=has_next,
         has_previous_page=request.after is not None,
     )
+
+
+async def fetch_page(db: Database, query: Select[Any], page: PageRequest, key_of: Callable[[Any], tuple[Any, ...]],
+                     row_of: Callable[[Any], Any] = lambda row: row) -> Page[Any]:
+    """Run a keyset query (already ordered and filtered past the cursor) for one page."""
+    async with db.reading() as session:
+        rows = list((await session.execute(query.limit(page.first + 1))).all())
+    result = make_page(rows, page, key_of)
+    result.items = [(cursor, row_of(row)) for cursor, row in result.items]
+    return result
+
+
+def counter(db: Database, subquery: Any, parameters: dict[str, Any] | None = None) -> CountFn:
+    """Counts the rows of `subquery` (a listing's whole set) in its own read, when called."""
+    async def count() -> int:
+        async with db.reading() as session:
+            return int((await session.execute(select(func.count()).select_from(subquery), parameters)).scalar_one())
+
+    return count
+
+
+def known_count(total: int) -> CountFn:
+    """A count the listing's own statement already returned."""
+    async def count() -> int:
+        return total
+
+    return count

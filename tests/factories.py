@@ -11,7 +11,7 @@ import uuid
 import bcrypt
 
 from docgraph import models
-from docgraph.app import Services
+from docgraph.process import Services
 
 DEFAULT_PASSWORD = "correct-horse-battery"
 _HASH = bcrypt.hashpw(DEFAULT_PASSWORD.encode(), bcrypt.gensalt(4)).decode()

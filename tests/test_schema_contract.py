@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from docgraph.schema.root import build_schema
+from docgraph.graphql.schema import build_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKER = ROOT.parent / "shared" / "tools" / "check_contract.py"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..db import Database
 from ..errors import Unauthenticated
 from .tokens import AccessClaims
 
@@ -82,3 +83,9 @@ async def load_principal(session: AsyncSession, claims: AccessClaims, client: Cl
     if principal is None:
         raise Unauthenticated("The session is no longer valid")
     return principal
+
+
+async def read_principal(db: Database, claims: AccessClaims, client: ClientInfo) -> Principal:
+    """`load_principal` in its own short read (a request's authentication)."""
+    async with db.reading() as session:
+        return await load_principal(session, claims, client)

@@ -23,10 +23,11 @@ import contextlib
 import logging
 import random
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import asyncpg
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy import make_url
 
 from ..errors import RateLimited
@@ -276,9 +277,7 @@ class BrokerCollector:
     def __init__(self, get_broker: Callable[[], Broker | None]) -> None:
         self.get_broker = get_broker
 
-    def collect(self):
-        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-
+    def collect(self) -> Iterator[Metric]:
         broker = self.get_broker()
         if broker is None:
             return

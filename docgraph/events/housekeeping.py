@@ -22,7 +22,7 @@ from ..services.content import live_blob_row, lock_content
 from ..services.organization_settings import OrganizationSettings
 from ..storage import Storage
 from .publish import enqueue
-from .worker import JobContext, job_storage, periodic
+from .jobs import JobContext, job_storage, periodic
 
 log = logging.getLogger("docgraph.housekeeping")
 

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, select, text
@@ -30,7 +31,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Group, GroupMember, Membership, MemberRole, Notification, OutboxJob, Role
-from ..models.workflow import NOTIFICATION_TYPES
+from ..models.workflow import NotificationType
 
 log = logging.getLogger("docgraph.events")
 
@@ -40,8 +41,19 @@ JOBS_CHANNEL = "docgraph_jobs"
 # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; leave room for the envelope.
 MAX_PAYLOAD_BYTES = 7000
 
-FOLDER_EVENT_KINDS = ("ADDED", "UPDATED", "REMOVED")
+
+
+class FolderEventKind(StrEnum):
+    """What happened to a direct child of a watched folder."""
+
+    ADDED = "ADDED"
+    UPDATED = "UPDATED"
+    REMOVED = "REMOVED"
+
+
+FOLDER_EVENT_KINDS: tuple[FolderEventKind, ...] = tuple(FolderEventKind)
 NODE_KINDS = ("FOLDER", "DOCUMENT")
+NOTIFICATION_TYPES: tuple[NotificationType, ...] = tuple(NotificationType)
 NOTIFICATION_RESOURCE_TYPES = ("FOLDER", "DOCUMENT", "APPROVAL")
 
 

@@ -35,7 +35,7 @@ from ..services.content import live_blob_row, lock_content, staging_prefix
 from ..services.uploads import expire_sessions
 from ..storage import Storage
 from .publish import enqueue
-from .worker import JobContext, handler, job_storage, periodic
+from .jobs import JobContext, handler, job_storage, periodic
 
 log = logging.getLogger("docgraph.sweep")
 

@@ -13,11 +13,8 @@ worker gets there first: one job per period, thanks to the outbox's unique dedup
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,46 +24,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..config import Settings
 from ..db import Database
 from ..models.base import utcnow
+from . import housekeeping, sweep
+from .broker import Broker
+from .jobs import HANDLERS, PERIODIC, Handler, JobContext, handler, periodic
+from .publish import JOBS_CHANNEL, enqueue
+
+# The handler modules whose jobs this worker runs (they register on import).
+HANDLER_MODULES = (housekeeping, sweep)
+# How often a worker checks whether a periodic job is due (the period itself may be longer).
+SCHEDULE_CHECK_SECONDS = 60.0
+
+__all__ = ["HANDLERS", "PERIODIC", "Handler", "JobContext", "handler", "periodic", "run_forever", "run_once",
+           "schedule_periodic"]
 
 log = logging.getLogger("docgraph.worker")
 
 MAX_BACKOFF = timedelta(hours=1)
-
-
-@dataclass
-class JobContext:
-    session: AsyncSession
-    storage: Any
-    settings: Settings | None
-
-
-Handler = Callable[[JobContext, dict], Awaitable[None]]
-HANDLERS: dict[str, Handler] = {}
-
-
-def handler(kind: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[kind] = fn
-        return fn
-
-    return register
-
-
-@contextlib.asynccontextmanager
-async def job_storage(context: JobContext):
-    """The worker's storage; a standalone `docgraph worker` may have none: build the configured one."""
-    if context.storage is not None:
-        yield context.storage
-        return
-    if context.settings is None:
-        raise RuntimeError("the worker has neither storage nor settings")
-    from ..storage import storage_from_settings
-
-    storage = storage_from_settings(context.settings)
-    try:
-        yield storage
-    finally:
-        await storage.close()
 
 
 _CLAIM_SQL = text("""
@@ -114,31 +87,8 @@ async def _run_job(session: AsyncSession, context: JobContext, job) -> None:
     )
 
 
-@dataclass(frozen=True)
-class Periodic:
-    kind: str
-    every: timedelta
-    payload: dict
-
-
-PERIODIC: dict[str, Periodic] = {}
-# How often a worker checks whether a periodic job is due (the period itself may be longer).
-SCHEDULE_CHECK_SECONDS = 60.0
-
-
-def periodic(kind: str, every: timedelta, payload: dict | None = None) -> Callable[[Handler], Handler]:
-    """Register a handler AND enqueue its job once per `every` (aligned on the epoch)."""
-    def register(fn: Handler) -> Handler:
-        PERIODIC[kind] = Periodic(kind, every, payload or {})
-        return handler(kind)(fn)
-
-    return register
-
-
 async def schedule_periodic(db: Database, now: datetime | None = None) -> int:
     """Enqueue every periodic job whose current period has none yet; returns how many."""
-    from .publish import enqueue
-
     now = now or utcnow()
     created = 0
     async with db.transaction() as session:
@@ -172,9 +122,6 @@ async def run_forever(settings: Settings, database_url: str, *, storage: Any = N
                       stop: asyncio.Event | None = None, broker: Any = None) -> None:
     """Run jobs until `stop` is set. `broker` (the app's, in-process) delivers the wake-ups;
     without one (`docgraph worker`) the worker listens on its own connection."""
-    from .broker import Broker
-    from .publish import JOBS_CHANNEL
-
     db = Database(database_url, pool_size=2)
     stop = stop or asyncio.Event()
     own_broker = broker is None
@@ -219,7 +166,3 @@ async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, timeout: float) ->
         for waiter in waiters:
             waiter.cancel()
 
-
-# Handler modules register their jobs on import (kept last: they import from this module).
-from . import housekeeping as _housekeeping  # noqa: E402,F401 - trash purge, expired grants
-from . import sweep as _sweep  # noqa: E402,F401 - the storage orphan sweep (documents)

@@ -2,11 +2,11 @@
 
 from sqlmodel import SQLModel
 
-from .audit import AuditLog
+from .audit import AuditAction, AuditLog, AuditResourceType, AuditStatus
 from .auth import LoginFailure, RefreshToken
 from .documents import Blob, Document, DocumentVersion, UploadSession
 from .folders import Folder
-from .grants import Grant
+from .grants import Capability, Grant
 from .tenancy import (
     Department,
     DepartmentAdmin,
@@ -15,16 +15,19 @@ from .tenancy import (
     Membership,
     MemberRole,
     Organization,
+    OrganizationStatus,
     Role,
+    SystemRole,
     User,
 )
-from .workflow import Approval, Notification, OutboxJob
+from .workflow import Approval, ApprovalAction, ApprovalStatus, Notification, NotificationType, OutboxJob
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "Approval", "AuditLog", "Blob", "Department", "DepartmentAdmin", "Document", "DocumentVersion",
-    "Folder", "Grant", "Group", "GroupMember", "LoginFailure", "Membership", "MemberRole",
-    "Notification", "Organization", "OutboxJob", "RefreshToken", "Role", "UploadSession", "User",
-    "metadata",
+    "Approval", "ApprovalAction", "ApprovalStatus", "AuditAction", "AuditLog", "AuditResourceType", "AuditStatus",
+    "Blob", "Capability", "Department", "DepartmentAdmin", "Document", "DocumentVersion", "Folder", "Grant",
+    "Group", "GroupMember", "LoginFailure", "Membership", "MemberRole", "Notification", "NotificationType",
+    "Organization", "OrganizationStatus", "OutboxJob", "RefreshToken", "Role", "SystemRole", "UploadSession",
+    "User", "metadata",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, Column, Identity, Index, String
@@ -12,22 +13,49 @@ from sqlmodel import Field, SQLModel
 
 from .base import enum_check, id_field, timestamp
 
-AUDIT_ACTIONS = (
-    "CREATE", "READ", "UPDATE", "DELETE", "DOWNLOAD", "SHARE", "LOGIN", "LOGOUT", "PERMISSION_CHANGE",
-    "LOCK", "UNLOCK", "MOVE", "RESTORE", "APPROVAL_REQUEST", "APPROVE", "REJECT",
-)
-AUDIT_RESOURCE_TYPES = (
-    "DOCUMENT", "FOLDER", "USER", "ROLE", "PERMISSION", "ORGANIZATION", "GROUP", "APPROVAL",
-)
-AUDIT_STATUSES = ("SUCCESS", "FAILURE")
+
+
+class AuditAction(StrEnum):
+    CREATE = "CREATE"
+    READ = "READ"
+    UPDATE = "UPDATE"
+    DELETE = "DELETE"
+    DOWNLOAD = "DOWNLOAD"
+    SHARE = "SHARE"
+    LOGIN = "LOGIN"
+    LOGOUT = "LOGOUT"
+    PERMISSION_CHANGE = "PERMISSION_CHANGE"
+    LOCK = "LOCK"
+    UNLOCK = "UNLOCK"
+    MOVE = "MOVE"
+    RESTORE = "RESTORE"
+    APPROVAL_REQUEST = "APPROVAL_REQUEST"
+    APPROVE = "APPROVE"
+    REJECT = "REJECT"
+
+
+class AuditResourceType(StrEnum):
+    DOCUMENT = "DOCUMENT"
+    FOLDER = "FOLDER"
+    USER = "USER"
+    ROLE = "ROLE"
+    PERMISSION = "PERMISSION"
+    ORGANIZATION = "ORGANIZATION"
+    GROUP = "GROUP"
+    APPROVAL = "APPROVAL"
+
+
+class AuditStatus(StrEnum):
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
 
 
 class AuditLog(SQLModel, table=True):
     __tablename__ = "audit_log"
     __table_args__ = (
-        CheckConstraint(enum_check("action", AUDIT_ACTIONS), name="ck_audit_log_action"),
-        CheckConstraint(enum_check("resource_type", AUDIT_RESOURCE_TYPES), name="ck_audit_log_resource_type"),
-        CheckConstraint(enum_check("status", AUDIT_STATUSES), name="ck_audit_log_status"),
+        CheckConstraint(enum_check("action", AuditAction), name="ck_audit_log_action"),
+        CheckConstraint(enum_check("resource_type", AuditResourceType), name="ck_audit_log_resource_type"),
+        CheckConstraint(enum_check("status", AuditStatus), name="ck_audit_log_status"),
         Index("ix_audit_log_org_time", "organization_id", "timestamp", "id"),
         Index("uq_audit_log_chain", "organization_id", "chain_seq", unique=True),
     )

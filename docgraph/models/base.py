@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -36,6 +37,7 @@ def timestamp(*, nullable: bool = False, index: bool = False) -> Any:
     )
 
 
-def enum_check(column: str, values: tuple[str, ...]) -> str:
+def enum_check(column: str, values: Iterable[str]) -> str:
+    """The CHECK constraint text keeping `column` to `values` (a StrEnum or a tuple)."""
     quoted = ", ".join(f"'{v}'" for v in values)
     return f"{column} IN ({quoted})"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Index, String, text
 from sqlmodel import Field, SQLModel
@@ -11,7 +12,27 @@ from sqlmodel import Field, SQLModel
 from .base import enum_check, fk, id_field, timestamp
 
 SUBJECT_TYPES = ("USER", "GROUP", "ROLE")
-CAPABILITY_COLUMNS = ("can_view", "can_create", "can_update", "can_delete", "can_share", "can_manage")
+
+
+class Capability(StrEnum):
+    """What a grant may give, one boolean column each (can_view, ...)."""
+
+    VIEW = "VIEW"
+    CREATE = "CREATE"
+    UPDATE = "UPDATE"
+    DELETE = "DELETE"
+    SHARE = "SHARE"
+    MANAGE = "MANAGE"
+
+    @property
+    def column(self) -> str:
+        """The grant column holding this capability (can_view, ...)."""
+        return f"can_{self.value.lower()}"
+
+
+CAPABILITIES: tuple[Capability, ...] = tuple(Capability)
+# The grant / Access column of each capability, in CAPABILITIES order (hot paths read these).
+CAPABILITY_COLUMNS: tuple[str, ...] = tuple(c.column for c in CAPABILITIES)
 
 
 class Grant(SQLModel, table=True):

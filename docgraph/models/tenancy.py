@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, text
@@ -12,14 +13,27 @@ from sqlmodel import Field, SQLModel
 
 from .base import enum_check, fk, id_field, timestamp
 
-ORGANIZATION_STATUSES = ("ACTIVE", "INACTIVE", "SUSPENDED")
-SYSTEM_ROLES = ("ADMIN", "EDITOR", "VIEWER")
+
+
+class OrganizationStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    INACTIVE = "INACTIVE"
+    SUSPENDED = "SUSPENDED"
+
+
+class SystemRole(StrEnum):
+    ADMIN = "ADMIN"
+    EDITOR = "EDITOR"
+    VIEWER = "VIEWER"
+
+
+SYSTEM_ROLES: tuple[SystemRole, ...] = tuple(SystemRole)
 
 
 class Organization(SQLModel, table=True):
     __tablename__ = "organization"
     __table_args__ = (
-        CheckConstraint(enum_check("status", ORGANIZATION_STATUSES), name="ck_organization_status"),
+        CheckConstraint(enum_check("status", OrganizationStatus), name="ck_organization_status"),
         Index("uq_organization_live_name", text("lower(name)"), unique=True,
               postgresql_where=text("deleted_at IS NULL")),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, Column, Identity, Index, String, text
@@ -12,19 +13,36 @@ from sqlmodel import Field, SQLModel
 
 from .base import enum_check, fk, id_field, timestamp
 
-APPROVAL_ACTIONS = ("REPLACE", "DELETE")
-APPROVAL_STATUSES = ("PENDING", "APPROVED", "REJECTED", "CANCELLED")
+
+
+class ApprovalAction(StrEnum):
+    REPLACE = "REPLACE"
+    DELETE = "DELETE"
+
+
+class ApprovalStatus(StrEnum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+
+
+class NotificationType(StrEnum):
+    APPROVAL_REQUESTED = "APPROVAL_REQUESTED"
+    APPROVAL_DECIDED = "APPROVAL_DECIDED"
+    SHARED_WITH_YOU = "SHARED_WITH_YOU"
+    DOCUMENT_REPLACED = "DOCUMENT_REPLACED"
+    DOCUMENT_DELETED = "DOCUMENT_DELETED"
+
+
 RESOURCE_TYPES = ("FOLDER", "DOCUMENT")
-NOTIFICATION_TYPES = (
-    "APPROVAL_REQUESTED", "APPROVAL_DECIDED", "SHARED_WITH_YOU", "DOCUMENT_REPLACED", "DOCUMENT_DELETED",
-)
 
 
 class Approval(SQLModel, table=True):
     __tablename__ = "approval"
     __table_args__ = (
-        CheckConstraint(enum_check("action", APPROVAL_ACTIONS), name="ck_approval_action"),
-        CheckConstraint(enum_check("status", APPROVAL_STATUSES), name="ck_approval_status"),
+        CheckConstraint(enum_check("action", ApprovalAction), name="ck_approval_action"),
+        CheckConstraint(enum_check("status", ApprovalStatus), name="ck_approval_status"),
         CheckConstraint("num_nonnulls(folder_id, document_id) = 1", name="ck_approval_one_resource"),
         CheckConstraint("action = 'DELETE' OR staged_blob_id IS NOT NULL", name="ck_approval_replace_staged"),
         CheckConstraint("(status = 'PENDING') = (reviewed_at IS NULL)", name="ck_approval_reviewed"),
@@ -56,7 +74,7 @@ class Approval(SQLModel, table=True):
 class Notification(SQLModel, table=True):
     __tablename__ = "notification"
     __table_args__ = (
-        CheckConstraint(enum_check("type", NOTIFICATION_TYPES), name="ck_notification_type"),
+        CheckConstraint(enum_check("type", NotificationType), name="ck_notification_type"),
         CheckConstraint(
             "resource_type IS NULL OR " + enum_check("resource_type", RESOURCE_TYPES + ("APPROVAL",)),
             name="ck_notification_resource_type",

@@ -2,7 +2,7 @@
 
 - `evaluate(session, actor, keys)`: the evaluation for many resources in ONE statement.
 - `require(session, principal, kind, id, capability)`: NOT_FOUND / FORBIDDEN for services.
-- `access_loader(context)`: the per-request DataLoader keyed by (kind, id).
+- `access_of(db, principal, keys)`, `visible_rows_of(...)`: the evaluation as reads, for the API's loaders.
 - `visible_*_ids(actor, ...)`: SQL filters "what U may VIEW" for listings.
 - `explain(session, actor, kind, id)`: the decision per capability and the rule behind it.
 """
@@ -13,7 +13,7 @@ from .evaluation import (
     subjects_of, to_access,
 )
 from .explain import Decision, Explanation, Reason, explain
-from .loader import access_loader, remember, row_loader, visible_folder_with_ancestors, visible_rows
+from .reads import access_of, visible_rows_of
 from .model import (
     CAPABILITIES, CAPABILITY_COLUMNS, CEILINGS, DOCUMENT, FOLDER, Access, Actor, Capability, ResourceKey, Rule,
     roles_allowing,
@@ -24,9 +24,8 @@ from .visibility import (
 
 __all__ = [
     "ACTOR_PARAMETERS", "CAPABILITIES", "CAPABILITY_COLUMNS", "CEILINGS", "DOCUMENT", "FOLDER", "Access", "Actor",
-    "Capability", "Decision", "Explanation", "Reason", "ResourceKey", "Rule", "access_loader", "access_select",
+    "Capability", "Decision", "Explanation", "Reason", "ResourceKey", "Rule", "access_of", "access_select",
     "actor_values", "check", "document_resources", "evaluate", "explain", "folder_resources", "live_grants_for",
-    "remember", "require", "roles_allowing", "row_loader", "subjects_of", "to_access", "visible_document_ids",
-    "visible_documents_access", "visible_folder_ids", "visible_folder_with_ancestors", "visible_ids",
-    "visible_resource_ids", "visible_rows",
+    "require", "roles_allowing", "subjects_of", "to_access", "visible_document_ids",
+    "visible_documents_access", "visible_folder_ids", "visible_ids", "visible_resource_ids", "visible_rows_of",
 ]

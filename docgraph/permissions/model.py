@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from ..auth.principal import Principal
+from ..models.grants import CAPABILITIES as CAPABILITIES
+from ..models.grants import CAPABILITY_COLUMNS as CAPABILITY_COLUMNS
+from ..models.grants import Capability as Capability
 
 FOLDER = "FOLDER"
 DOCUMENT = "DOCUMENT"
@@ -19,24 +22,6 @@ RESOURCE_KINDS = (FOLDER, DOCUMENT)
 # A resource as the evaluation sees it: ("FOLDER" | "DOCUMENT", id).
 ResourceKey = tuple[str, uuid.UUID]
 
-
-class Capability(str, Enum):
-    VIEW = "VIEW"
-    CREATE = "CREATE"
-    UPDATE = "UPDATE"
-    DELETE = "DELETE"
-    SHARE = "SHARE"
-    MANAGE = "MANAGE"
-
-    @property
-    def column(self) -> str:
-        """The grant column holding this capability (can_view, ...)."""
-        return f"can_{self.value.lower()}"
-
-
-CAPABILITIES: tuple[Capability, ...] = tuple(Capability)
-# The grant / Access column of each capability, in CAPABILITIES order (hot paths read these).
-CAPABILITY_COLUMNS: tuple[str, ...] = tuple(c.column for c in CAPABILITIES)
 
 # What step 5 (grants) may give at most, by the member's system role. ADMIN never reaches
 # step 5 (step 2 allows everything first); it is listed so the table is total.

@@ -14,7 +14,6 @@ which import it.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,14 +21,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..auth.principal import Principal
 from ..errors import Conflict
 from ..events import publish
-from ..models import Approval, DepartmentAdmin, Document, Folder, Membership, Organization, User
+from ..models import (
+    Approval,
+    DepartmentAdmin,
+    Document,
+    Folder,
+    Membership,
+    Organization,
+    User,
+)
 from ..permissions import Access
 from . import audit
+from .content import StoredContent
 from .organization_settings import approval_policy
 from .validation import name_from_file_name
-
-if TYPE_CHECKING:
-    from .documents import StoredContent
 
 # Approval.action per policy action.
 ACTIONS = {"DOCUMENT_REPLACE": "REPLACE", "DOCUMENT_DELETE": "DELETE", "FOLDER_DELETE_NONEMPTY": "DELETE"}

@@ -16,9 +16,8 @@ Rejected or cancelled staged content is reclaimed by the worker (`approval.clean
 
 from __future__ import annotations
 
-import functools
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import DateTime, and_, func, literal, or_, select, true, tuple_
@@ -33,15 +32,14 @@ from ..errors import Conflict, Forbidden, NotFound
 from ..events import publish
 from ..models import Approval, Blob, DepartmentAdmin, Document, Folder, User
 from ..models.base import utcnow
-from ..pagination import Page, PageRequest
+from ..pagination import CountFn, Page, PageRequest, after_key, counter, fetch_page
 from ..permissions import DOCUMENT, FOLDER, Access, Actor
 from . import audit, documents, folders
 from .approval_requests import VERBS, display_name, resource_of, reviewers_of
-from .documents import StoredContent, lock_is_active
-from .search import after_key, counter, fetch_page
+from .content import StoredContent
+from .documents import lock_is_active
 from .tenancy import clean_description
 
-CountFn = Callable[[], Awaitable[int]]
 
 # The worker job that reclaims the staged content of a rejected or cancelled request (its
 # handler lives with the orphan sweep, events/sweep.py, whose checks it shares).
@@ -51,7 +49,6 @@ _UUID = UUID(as_uuid=True)
 
 
 # Refused decisions are recorded as FAILURE rows on the approval.
-audited = functools.partial(audit.audited, resource_type="APPROVAL", resource="approval_id")
 
 
 def resource_key(approval: Approval) -> permissions.ResourceKey:
@@ -154,7 +151,7 @@ def _clean_comment(comment: str | None) -> str | None:
     return clean_description(comment, field="comment", max_length=MAX_COMMENT_LENGTH)
 
 
-@audited("APPROVE")
+@audit.audited("APPROVE", "APPROVAL", resource="approval_id")
 async def approve(db: Database, actor: Principal, *, approval_id: uuid.UUID, comment: str | None = None) -> Approval:
     """Apply the requested change and record the approval, in one transaction."""
     comment = _clean_comment(comment)
@@ -167,7 +164,7 @@ async def approve(db: Database, actor: Principal, *, approval_id: uuid.UUID, com
     return approval
 
 
-@audited("REJECT")
+@audit.audited("REJECT", "APPROVAL", resource="approval_id")
 async def reject(db: Database, actor: Principal, *, approval_id: uuid.UUID, comment: str | None = None) -> Approval:
     comment = _clean_comment(comment)
     async with db.transaction() as session:
@@ -178,7 +175,7 @@ async def reject(db: Database, actor: Principal, *, approval_id: uuid.UUID, comm
     return approval
 
 
-@audited("UPDATE")
+@audit.audited("UPDATE", "APPROVAL", resource="approval_id")
 async def cancel(db: Database, actor: Principal, *, approval_id: uuid.UUID, comment: str | None = None) -> Approval:
     """The requester withdraws a pending request."""
     comment = _clean_comment(comment)

@@ -14,7 +14,7 @@ import csv
 import io
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,10 +24,9 @@ from ..auth.principal import Principal
 from ..db import Database
 from ..errors import BadInput, Forbidden
 from ..models import AuditLog
-from ..pagination import Page, PageRequest, make_page
+from ..pagination import CountFn, Page, PageRequest, make_page
 from .audit import row_hash
 
-CountFn = Callable[[], Awaitable[int]]
 STREAM_BATCH = 1000
 
 

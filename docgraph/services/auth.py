@@ -26,7 +26,7 @@ from ..errors import Conflict, DocgraphError, Forbidden, NotFound, RateLimited, 
 from ..models import LoginFailure, Membership, Organization, RefreshToken, User
 from ..models.base import utcnow
 from . import audit
-from .tenancy import audited, user_by_email
+from .tenancy import user_by_email
 
 INVALID_CREDENTIALS = "Invalid email or password"
 # Per client address, more failures are tolerated than per account: offices share addresses.
@@ -282,7 +282,7 @@ async def _revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
 
 # --- switch organization and logout -----------------------------------------------------------------------
 
-@audited("LOGIN", "USER")
+@audit.audited("LOGIN", "USER")
 async def switch_organization(db: Database, actor: Principal, signer: TokenSigner, settings: Settings, *,
                               organization_id: uuid.UUID) -> SignedIn:
     """A new token pair for another organization of the same user, in the SAME session: the

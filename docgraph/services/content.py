@@ -46,6 +46,23 @@ class NewContent:
     staging_key: str | None
 
 
+@dataclass(frozen=True)
+class StoredContent:
+    """Content recorded as the organization's blob: what a new version (or an approval's
+    staged content) points at."""
+
+    blob_id: uuid.UUID
+    size: int
+    content_type: str
+    sha256: str
+    file_name: str | None
+
+    @classmethod
+    def of(cls, blob: Blob, content: NewContent) -> StoredContent:
+        return cls(blob_id=blob.id, size=content.size, content_type=content.content_type, sha256=content.sha256,
+                   file_name=content.file_name)
+
+
 def blob_key(organization_id: uuid.UUID, sha256: str) -> str:
     return f"{organization_id}/blobs/{sha256}"
 

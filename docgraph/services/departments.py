@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlalchemy.dialects.postgresql import insert
 
 from ..auth.principal import Principal
 from ..db import Database
-from ..models import Department, DepartmentAdmin, Folder
+from ..models import Department, DepartmentAdmin, Folder, User
 from . import audit
-from .tenancy import audited, clean_name, flush_unique, live_in_organization, member_user, require_org_admin
+from .tenancy import (
+    children_of_organizations, clean_name, flush_unique, live_in_organization, member_user, require_org_admin,
+    users_through,
+)
 
 # The audit log has no DEPARTMENT resource type: departments are part of the organization's
 # structure, so they are audited as ORGANIZATION rows carrying the department's id and name.
 DEPARTMENT_AUDIT_TYPE = "ORGANIZATION"
 
 
-@audited("CREATE", DEPARTMENT_AUDIT_TYPE)
+@audit.audited("CREATE", DEPARTMENT_AUDIT_TYPE)
 async def create_department(db: Database, actor: Principal, *, name: str) -> Department:
     """The department and its root folder (the department's drive), in one transaction."""
     organization_id = require_org_admin(actor)
@@ -40,7 +44,7 @@ async def create_department(db: Database, actor: Principal, *, name: str) -> Dep
     return department
 
 
-@audited("PERMISSION_CHANGE", "USER")
+@audit.audited("PERMISSION_CHANGE", "USER")
 async def set_department_admin(db: Database, actor: Principal, *, department_id: uuid.UUID,
                                user_id: uuid.UUID, is_admin: bool) -> Department:
     """Makes a member an admin of the department, or stops it being one (idempotent)."""
@@ -62,3 +66,18 @@ async def set_department_admin(db: Database, actor: Principal, *, department_id:
             details={"departmentId": str(department.id), "department": department.name, "isAdmin": is_admin},
         )
     return department
+
+
+# --- reads ------------------------------------------------------------------------------------------
+
+async def departments_by_ids(db: Database, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Department]:
+    return await db.rows_by_ids(Department, ids)
+
+
+async def departments_of(db: Database, organization_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Department]]:
+    """Live departments of each organization, by name."""
+    return await children_of_organizations(db, Department, organization_ids, func.lower(Department.name))
+
+
+async def department_admins(db: Database, department_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[User]]:
+    return await users_through(db, DepartmentAdmin, DepartmentAdmin.department_id, department_ids)

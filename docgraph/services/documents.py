@@ -20,41 +20,61 @@ from __future__ import annotations
 
 import functools
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, String, bindparam, func, select, tuple_
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import permissions
 from ..auth.principal import Principal
 from ..db import Database
-from ..events import publish
 from ..errors import (
-    BadInput, Conflict, Forbidden, Locked,
+    BadInput,
+    Conflict,
+    Forbidden,
+    Locked,
 )
-from ..models import Approval, Blob, Document, DocumentVersion, Folder
+from ..events import publish
+from ..models import Approval, Document, DocumentVersion, Folder
 from ..models.base import utcnow
-from ..permissions import DOCUMENT, FOLDER, Access, Capability
+from ..pagination import CountFn, Page, PageRequest, after_key, counter, fetch_page
+from ..permissions import DOCUMENT, FOLDER, Access, Actor, Capability
 from ..storage import Storage
 from . import audit
 from .approval_requests import approval_details, approval_required, request_approval_in
-from .content import NewContent, has_purged_content, policy_in, store_blob
-from .folders import UNCHANGED, _lock_tree as lock_folder_tree
+from .content import (
+    NewContent,
+    StoredContent,
+    has_purged_content,
+    policy_in,
+    store_blob,
+)
+from .folders import lock_folder_tree
+from .listings import (
+    Listing,
+    Relation,
+    in_order,
+    page_then_rows,
+    read_listing,
+    visible_documents,
+)
+from .unchanged import UNCHANGED
 from .validation import (
-    ContentPolicy, clean_comment, clean_document_description, clean_document_name, clean_metadata, clean_tags,
+    ContentPolicy,
+    clean_comment,
+    clean_document_description,
+    clean_document_name,
+    clean_metadata,
+    clean_tags,
     name_from_file_name,
 )
 
-
 NAME_INDEX = "uq_document_live_name"
-# Refusals a client caused: each is written to the audit log as a FAILURE.
-
-
-# Refusals recorded as FAILURE rows, with the document as the resource.
-audited = functools.partial(audit.audited, resource_type="DOCUMENT", resource="document_id")
+_UUID = UUID(as_uuid=True)
 
 
 # --- shared rules ---------------------------------------------------------------------------------
@@ -121,23 +141,6 @@ def _check_content(policy: ContentPolicy, actor: Principal, content: NewContent)
     policy.check_content(content.content_type, content.sample)
 
 
-@dataclass(frozen=True)
-class StoredContent:
-    """Content recorded as the organization's blob: what a new version (or an approval's
-    staged content) points at."""
-
-    blob_id: uuid.UUID
-    size: int
-    content_type: str
-    sha256: str
-    file_name: str | None
-
-    @classmethod
-    def of(cls, blob: Blob, content: NewContent) -> StoredContent:
-        return cls(blob_id=blob.id, size=content.size, content_type=content.content_type, sha256=content.sha256,
-                   file_name=content.file_name)
-
-
 def _version(document: Document, number: int, blob_id: uuid.UUID, content: NewContent | StoredContent,
              created_by: uuid.UUID, change_comment: str | None) -> DocumentVersion:
     file_name = name_from_file_name(content.file_name)
@@ -151,7 +154,7 @@ def _version(document: Document, number: int, blob_id: uuid.UUID, content: NewCo
 
 # --- new content ----------------------------------------------------------------------------------
 
-@audited("CREATE")
+@audit.audited("CREATE", "DOCUMENT", resource="document_id")
 async def create_document(db: Database, actor: Principal, *, storage: Storage, folder_id: uuid.UUID,
                           content: NewContent, name: str | None = None, description: str | None = None,
                           tags: list[str] | None = None, metadata: Any = None) -> Document:
@@ -196,7 +199,7 @@ async def create_document_in(session: AsyncSession, actor: Principal, storage: S
     return document
 
 
-@audited("UPDATE")
+@audit.audited("UPDATE", "DOCUMENT", resource="document_id")
 async def replace_document(db: Database, actor: Principal, *, storage: Storage, document_id: uuid.UUID,
                            content: NewContent, change_comment: str | None = None) -> Document | Approval:
     """`content` becomes the next version (needs UPDATE; refused with LOCKED while someone
@@ -252,7 +255,7 @@ async def add_version_in(session: AsyncSession, actor: Principal, document: Docu
 
 # --- attributes and place -------------------------------------------------------------------------
 
-@audited("UPDATE")
+@audit.audited("UPDATE", "DOCUMENT", resource="document_id")
 async def update_document(db: Database, actor: Principal, *, document_id: uuid.UUID, name: str | None = None,
                           description: Any = UNCHANGED, tags: list[str] | None = None,
                           metadata: Any = UNCHANGED) -> Document:
@@ -292,7 +295,7 @@ async def update_document(db: Database, actor: Principal, *, document_id: uuid.U
     return document
 
 
-@audited("MOVE")
+@audit.audited("MOVE", "DOCUMENT", resource="document_id")
 async def move_document(db: Database, actor: Principal, *, document_id: uuid.UUID, folder_id: uuid.UUID) -> Document:
     """Move to another folder of the organization: DELETE on the document (its source side) and
     CREATE on the target folder."""
@@ -320,7 +323,7 @@ async def move_document(db: Database, actor: Principal, *, document_id: uuid.UUI
 
 # --- trash ----------------------------------------------------------------------------------------
 
-@audited("DELETE")
+@audit.audited("DELETE", "DOCUMENT", resource="document_id")
 async def delete_document(db: Database, actor: Principal, *, document_id: uuid.UUID,
                           comment: str | None = None) -> Document | Approval:
     """Soft delete (needs DELETE): the document goes to the trash as a deletion set of its own.
@@ -352,7 +355,7 @@ async def delete_document_in(session: AsyncSession, actor: Principal, document: 
     return document
 
 
-@audited("RESTORE")
+@audit.audited("RESTORE", "DOCUMENT", resource="document_id")
 async def restore_document(db: Database, actor: Principal, *, document_id: uuid.UUID) -> Document:
     """Bring a deleted document back (needs DELETE). Refused while its folder is deleted (restore
     the folder: that brings back everything deleted with it) or when a live namesake exists."""
@@ -381,7 +384,7 @@ async def restore_document(db: Database, actor: Principal, *, document_id: uuid.
 
 # --- locks ----------------------------------------------------------------------------------------
 
-@audited("LOCK")
+@audit.audited("LOCK", "DOCUMENT", resource="document_id")
 async def lock_document(db: Database, actor: Principal, *, document_id: uuid.UUID,
                         expires_at: datetime | None = None) -> Document:
     """Lock for the actor (needs UPDATE), optionally until `expires_at`. The holder may lock
@@ -404,7 +407,7 @@ async def lock_document(db: Database, actor: Principal, *, document_id: uuid.UUI
     return document
 
 
-@audited("UNLOCK")
+@audit.audited("UNLOCK", "DOCUMENT", resource="document_id")
 async def unlock_document(db: Database, actor: Principal, *, document_id: uuid.UUID, force: bool = False) -> Document:
     """Release the lock (needs UPDATE): the holder may; anyone else needs `force` and to be one
     of the document's admins. Unlocking an unlocked (or expired) document is a no-op."""
@@ -427,3 +430,55 @@ async def unlock_document(db: Database, actor: Principal, *, document_id: uuid.U
                                   resource_name=document.name, details={"forced": forced, "lockedBy": str(holder)})
             await _announce(session, document, "UPDATED")
     return document
+
+
+# --- reads ----------------------------------------------------------------------------------------
+
+async def documents_by_ids(db: Database, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Document]:
+    """Document rows by id, no access check (the caller has checked, or shows what it may)."""
+    return await db.rows_by_ids(Document, ids)
+
+
+async def versions_by_ids(db: Database, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, DocumentVersion]:
+    return await db.rows_by_ids(DocumentVersion, ids)
+
+
+@functools.cache
+def _folder_listing(after: bool, related: tuple[Relation, ...]) -> tuple[Select[Any], Any]:
+    """The folder listing's page statement and the visible set it pages (what a count counts),
+    built once per shape: actor, folder and cursor are bind parameters."""
+    in_folder = Document.folder_id == bindparam("folder_id", type_=_UUID)
+    visible = visible_documents(permissions.ACTOR_PARAMETERS, in_folder,
+                                sort_keys={"sort_name": func.lower(Document.name)})
+    past_cursor = (lambda c: tuple_(c.sort_name, c.id) > tuple_(bindparam("after_name", type_=String),
+                                                                bindparam("after_id", type_=_UUID))) if after else None
+    query = page_then_rows(visible, lambda c: [c.sort_name, c.id], where=past_cursor, related=related)
+    return query, visible
+
+
+async def list_folder_documents(db: Database, actor: Principal, folder_id: uuid.UUID, page: PageRequest, *,
+                                related: Iterable[Relation] = ()) -> Listing[Document]:
+    """Live documents of `folder_id` the actor may VIEW, by lower(name) then id (like its
+    subfolders), with the `related` rows. The caller has established that the actor may see
+    the folder."""
+    after = after_key(page, str, uuid.UUID)
+    joins = in_order(related)
+    query, visible = _folder_listing(after is not None, joins)
+    parameters: dict[str, Any] = {**permissions.actor_values(Actor.of(actor)), "folder_id": folder_id}
+    if after is not None:
+        parameters.update(after_name=after[0], after_id=after[1])
+    return await read_listing(db, query, visible, parameters, page,
+                              key_of=lambda row: (row.sort_name, row.Document.id), related=joins)
+
+
+async def list_versions(db: Database, document_id: uuid.UUID,
+                        page: PageRequest) -> tuple[Page[DocumentVersion], CountFn]:
+    """A document's versions, newest first (as version histories are read). The caller has
+    established that the actor may see the document."""
+    query = select(DocumentVersion).where(DocumentVersion.document_id == document_id)
+    if (after := after_key(page, int)) is not None:
+        query = query.where(DocumentVersion.version_number < after[0])
+    query = query.order_by(DocumentVersion.version_number.desc())
+    result = await fetch_page(db, query, page, key_of=lambda row: (row.DocumentVersion.version_number,),
+                              row_of=lambda row: row.DocumentVersion)
+    return result, counter(db, select(DocumentVersion.id).where(DocumentVersion.document_id == document_id).subquery())

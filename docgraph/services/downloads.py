@@ -21,7 +21,6 @@ from ..models.base import utcnow
 from ..permissions import DOCUMENT, Capability
 from ..storage import Storage
 from . import audit
-from .documents import audited
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ class Download:
     url: str | None  # a direct (presigned) URL, or None: serve it through the app
 
 
-@audited("DOWNLOAD")
+@audit.audited("DOWNLOAD", "DOCUMENT", resource="document_id")
 async def start_download(db: Database, actor: Principal, *, storage: Storage, document_id: uuid.UUID,
                          version_id: uuid.UUID | None = None, expires_in: int) -> Download:
     """A download of `version_id` (default: the current version) of a document the actor may

@@ -10,8 +10,7 @@ inside a folder being deleted.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Final
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import and_, case, exists, func, literal, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
@@ -25,25 +24,17 @@ from ..events import publish
 from ..errors import BadInput, Conflict, Forbidden
 from ..models import Approval, Document, Folder, Grant
 from ..models.base import utcnow
-from ..pagination import Page, PageRequest, make_page
+from ..pagination import CountFn, Page, PageRequest, after_key, counter, make_page
 from ..permissions import FOLDER, Actor, Capability
 from . import audit
 from .approval_requests import approval_details, approval_required, request_approval_in
 from .content import has_purged_content
-from .tenancy import audited, clean_description
+from .tenancy import clean_description
+from .unchanged import UNCHANGED, Unchanged
 from .validation import clean_item_name
 
 SIBLING_CONFLICT = "uq_folder_live_sibling"
 _UUIDS = ARRAY(UUID(as_uuid=True))
-
-
-class _Unchanged:
-    def __repr__(self) -> str:
-        return "UNCHANGED"
-
-
-# An optional field the caller did not send (as opposed to sending null).
-UNCHANGED: Final = _Unchanged()
 
 
 # --- rules on input -------------------------------------------------------------------------------
@@ -77,7 +68,6 @@ async def _live_sibling_named(session: AsyncSession, parent_id: uuid.UUID, name:
     return (await session.execute(query.limit(1))).first() is not None
 
 
-_lock_tree = lock_folder_tree  # the name services.documents imports
 
 
 def _full_grant(folder: Folder, user_id: uuid.UUID) -> Grant:
@@ -91,7 +81,7 @@ def _full_grant(folder: Folder, user_id: uuid.UUID) -> Grant:
 
 # --- use cases ------------------------------------------------------------------------------------
 
-@audited("CREATE", "FOLDER")
+@audit.audited("CREATE", "FOLDER")
 async def create_folder(db: Database, actor: Principal, *, parent_id: uuid.UUID, name: str,
                         description: str | None = None) -> Folder:
     """A subfolder of `parent_id` (needs CREATE there), in the parent's drive, with the
@@ -123,9 +113,9 @@ async def create_folder(db: Database, actor: Principal, *, parent_id: uuid.UUID,
     return folder
 
 
-@audited("UPDATE", "FOLDER")
+@audit.audited("UPDATE", "FOLDER")
 async def update_folder(db: Database, actor: Principal, *, folder_id: uuid.UUID, name: str | None = None,
-                        description: str | None | _Unchanged = UNCHANGED) -> Folder:
+                        description: str | None | Unchanged = UNCHANGED) -> Folder:
     """Rename and/or change the description (needs UPDATE). A department drive's root is
     renamed by admins only (super admin, organization ADMIN, its department admins); a My
     Drive root keeps its name."""
@@ -165,7 +155,7 @@ async def update_folder(db: Database, actor: Principal, *, folder_id: uuid.UUID,
     return folder
 
 
-@audited("MOVE", "FOLDER")
+@audit.audited("MOVE", "FOLDER")
 async def move_folder(db: Database, actor: Principal, *, folder_id: uuid.UUID, new_parent_id: uuid.UUID) -> Folder:
     """Move a folder (with its subtree) under another folder of the organization. Needs DELETE
     on the folder and CREATE on the new parent. One UPDATE rewrites the subtree's paths, and
@@ -225,7 +215,7 @@ def _subtree(folder: Folder):
     return and_(Folder.organization_id == folder.organization_id, Folder.path.contains([folder.id]))
 
 
-@audited("DELETE", "FOLDER")
+@audit.audited("DELETE", "FOLDER")
 async def delete_folder(db: Database, actor: Principal, *, folder_id: uuid.UUID,
                         comment: str | None = None) -> Folder | Approval:
     """Soft-delete the folder and everything live below it (folders and documents) as one
@@ -268,7 +258,7 @@ async def delete_folder_in(session: AsyncSession, actor: Principal, folder: Fold
     return folder
 
 
-@audited("RESTORE", "FOLDER")
+@audit.audited("RESTORE", "FOLDER")
 async def restore_folder(db: Database, actor: Principal, *, folder_id: uuid.UUID) -> Folder:
     """Bring back exactly the deletion set the folder was hidden with. Needs DELETE on it
     (implicit access has it); refused while its parent is deleted (restore that first) or
@@ -312,19 +302,6 @@ async def restore_folder(db: Database, actor: Principal, *, folder_id: uuid.UUID
 
 # --- reads ----------------------------------------------------------------------------------------
 
-CountFn = Callable[[], Awaitable[int]]
-
-
-def _after_name_and_id(page: PageRequest) -> tuple[str, uuid.UUID] | None:
-    if page.after is None:
-        return None
-    if len(page.after) != 2 or page.after[0] is None:
-        raise BadInput("Malformed cursor", argument="after")
-    try:
-        return page.after[0], uuid.UUID(page.after[1])
-    except (TypeError, ValueError):
-        raise BadInput("Malformed cursor", argument="after") from None
-
 
 async def list_children(db: Database, actor: Principal, folder_id: uuid.UUID,
                         page: PageRequest) -> tuple[Page[Folder], CountFn]:
@@ -333,7 +310,7 @@ async def list_children(db: Database, actor: Principal, folder_id: uuid.UUID,
     visible = permissions.visible_folder_ids(Actor.of(actor), Folder.parent_id == folder_id).subquery()
     sort_name = func.lower(Folder.name)
     query = select(Folder, sort_name.label("sort_name")).join(visible, visible.c.id == Folder.id)
-    after = _after_name_and_id(page)
+    after = after_key(page, str, uuid.UUID)
     if after is not None:
         query = query.where(tuple_(sort_name, Folder.id) > tuple_(literal(after[0]), literal(after[1], UUID(as_uuid=True))))
     query = query.order_by(sort_name, Folder.id).limit(page.first + 1)
@@ -341,12 +318,7 @@ async def list_children(db: Database, actor: Principal, folder_id: uuid.UUID,
         rows = (await session.execute(query)).all()
     result = make_page(rows, page, key_of=lambda row: (row.sort_name, row.Folder.id))
     result.items = [(cursor, row.Folder) for cursor, row in result.items]
-
-    async def count() -> int:
-        async with db.reading() as session:
-            return (await session.execute(select(func.count()).select_from(visible))).scalar_one()
-
-    return result, count
+    return result, counter(db, visible)
 
 
 async def list_drives(db: Database, actor: Principal) -> list[Folder]:
@@ -359,3 +331,19 @@ async def list_drives(db: Database, actor: Principal) -> list[Folder]:
              .order_by(Folder.owner_type == "USER", func.lower(Folder.name), Folder.id))
     async with db.reading() as session:
         return list((await session.execute(query)).scalars())
+
+
+async def folders_by_ids(db: Database, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Folder]:
+    """Folder rows by id, no access check (the caller has checked, or shows what it may)."""
+    return await db.rows_by_ids(Folder, ids)
+
+
+async def my_drives(db: Database, keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> dict[tuple[uuid.UUID, uuid.UUID], Folder]:
+    """The My Drive root of each (organization, member)."""
+    query = select(Folder).where(
+        tuple_(Folder.organization_id, Folder.owner_id).in_(list(keys)),
+        Folder.owner_type == "USER", Folder.parent_id.is_(None),
+    )
+    async with db.reading() as session:
+        rows = (await session.execute(query)).scalars().all()
+    return {(row.organization_id, row.owner_id): row for row in rows}

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import func
 
 from ..auth.principal import Principal
 from ..db import Database
-from ..models import Department, Group, GroupMember
+from ..models import Department, Group, GroupMember, User
 from . import audit
 from .tenancy import (
-    audited, clean_name, flush_unique, live_in_organization, member_user, require_org_admin, set_link,
+    children_of_organizations, clean_name, flush_unique, live_in_organization, member_user, require_org_admin,
+    set_link, users_through,
 )
 
 
-@audited("CREATE", "GROUP")
+@audit.audited("CREATE", "GROUP")
 async def create_group(db: Database, actor: Principal, *, name: str, department_id: uuid.UUID | None) -> Group:
     organization_id = require_org_admin(actor)
     name = clean_name(name, field="name", max_length=255)
@@ -28,7 +32,7 @@ async def create_group(db: Database, actor: Principal, *, name: str, department_
     return group
 
 
-@audited("UPDATE", "GROUP")
+@audit.audited("UPDATE", "GROUP")
 async def set_group_member(db: Database, actor: Principal, *, group_id: uuid.UUID, user_id: uuid.UUID,
                            member: bool) -> Group:
     """Adds (member=True) or removes a member of the group; both are idempotent."""
@@ -40,3 +44,18 @@ async def set_group_member(db: Database, actor: Principal, *, group_id: uuid.UUI
         await audit.record_by(session, actor, "UPDATE", "GROUP", resource_id=group.id, resource_name=group.name,
                               details={"added" if member else "removed": str(user.id)})
     return group
+
+
+# --- reads ------------------------------------------------------------------------------------------
+
+async def groups_by_ids(db: Database, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Group]:
+    return await db.rows_by_ids(Group, ids)
+
+
+async def groups_of(db: Database, organization_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Group]]:
+    """Live groups of each organization, by name."""
+    return await children_of_organizations(db, Group, organization_ids, func.lower(Group.name))
+
+
+async def group_members(db: Database, group_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[User]]:
+    return await users_through(db, GroupMember, GroupMember.group_id, group_ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +17,6 @@ from ..models.base import utcnow
 from ..pagination import Page, PageRequest, make_page
 from . import audit
 from .tenancy import (
-    audited,
     clean_email,
     clean_name,
     clean_system_role,
@@ -30,7 +30,7 @@ from .tenancy import (
 )
 
 
-@audited("CREATE", "USER")
+@audit.audited("CREATE", "USER")
 async def create_user(db: Database, actor: Principal, *, email: str, password: str, first_name: str,
                       last_name: str, system_role: str, bcrypt_rounds: int) -> User:
     """A new user account and its membership (with My Drive) in the caller's organization."""
@@ -53,7 +53,7 @@ async def create_user(db: Database, actor: Principal, *, email: str, password: s
     return user
 
 
-@audited("UPDATE", "USER")
+@audit.audited("UPDATE", "USER")
 async def add_member(db: Database, actor: Principal, *, email: str, system_role: str) -> User:
     """An existing user (found by email) joins the caller's organization."""
     organization_id = require_org_admin(actor)
@@ -70,7 +70,7 @@ async def add_member(db: Database, actor: Principal, *, email: str, system_role:
     return user
 
 
-@audited("PERMISSION_CHANGE", "USER")
+@audit.audited("PERMISSION_CHANGE", "USER")
 async def set_system_role(db: Database, actor: Principal, *, user_id: uuid.UUID, system_role: str) -> User:
     organization_id = require_org_admin(actor)
     system_role = clean_system_role(system_role)
@@ -87,7 +87,7 @@ async def set_system_role(db: Database, actor: Principal, *, user_id: uuid.UUID,
     return user
 
 
-@audited("DELETE", "USER")
+@audit.audited("DELETE", "USER")
 async def remove_member(db: Database, actor: Principal, *, user_id: uuid.UUID) -> User:
     """Ends the membership (kept as history) and drops the user's department-admin, group and
     custom-role rows in the organization. Their My Drive stays, for a possible return."""
@@ -161,3 +161,20 @@ async def count_members(db: Database, organization_id: uuid.UUID) -> int:
         Membership.organization_id == organization_id, Membership.left_at.is_(None))
     async with db.reading() as session:
         return (await session.execute(query)).scalar_one()
+
+
+async def users_by_ids(db: Database, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, User]:
+    """User rows by id (members or not: callers decide what to show)."""
+    return await db.rows_by_ids(User, ids)
+
+
+OrgUser = tuple[uuid.UUID, uuid.UUID]  # (organization id, user id)
+
+
+async def system_roles(db: Database, keys: Sequence[OrgUser]) -> dict[OrgUser, str]:
+    """Each (organization, user)'s system role; absent when the user is not a live member."""
+    query = select(Membership.organization_id, Membership.user_id, Membership.system_role).where(
+        tuple_(Membership.organization_id, Membership.user_id).in_(list(keys)), Membership.left_at.is_(None))
+    async with db.reading() as session:
+        rows = (await session.execute(query)).all()
+    return {(row.organization_id, row.user_id): row.system_role for row in rows}

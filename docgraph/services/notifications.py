@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,13 +37,11 @@ from ..errors import BadInput, NotFound, Unauthenticated
 from ..events.publish import FolderChanged, NotificationAdded
 from ..models import Document, Folder, Notification
 from ..models.base import utcnow
-from ..pagination import Page, PageRequest, make_page
+from ..pagination import CountFn, Page, PageRequest, make_page
 from ..permissions import DOCUMENT, FOLDER, Actor
 from ..permissions.evaluation import to_access
 from . import audit
-from .tenancy import audited
 
-CountFn = Callable[[], Awaitable[int]]
 MAX_IDS = 100
 # How many missed notifications a subscription replays after the listener reconnected.
 MAX_REPLAY = 100
@@ -111,7 +109,7 @@ async def notifications_by_ids(db: Database, actor: Principal,
         return {row.id: row for row in await _own(session, actor, ids)}
 
 
-@audited("UPDATE", "USER")
+@audit.audited("UPDATE", "USER")
 async def mark_read(db: Database, actor: Principal, *, ids: Sequence[uuid.UUID] | None = None,
                     all: bool = False) -> int:
     """Mark the given notifications (or all of them) read; returns the unread count after.

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Final
+from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select
 
@@ -20,29 +21,27 @@ from ..errors import BadInput
 from ..models import Organization
 from ..models.base import utcnow
 from . import audit
-from .tenancy import audited, require_org_admin
+from .tenancy import require_org_admin
+from .unchanged import UNCHANGED
 from .validation import MAX_DOCUMENT_SIZE_CEILING, ContentPolicy, normalize_content_type
 
-# The sensitive actions a policy may name.
-DOCUMENT_REPLACE = "DOCUMENT_REPLACE"
-DOCUMENT_DELETE = "DOCUMENT_DELETE"
-FOLDER_DELETE_NONEMPTY = "FOLDER_DELETE_NONEMPTY"
-POLICY_ACTIONS = (DOCUMENT_REPLACE, DOCUMENT_DELETE, FOLDER_DELETE_NONEMPTY)
+
+
+class PolicyAction(StrEnum):
+    """A sensitive action that the approval policy may require a review for."""
+
+    DOCUMENT_REPLACE = "DOCUMENT_REPLACE"
+    DOCUMENT_DELETE = "DOCUMENT_DELETE"
+    FOLDER_DELETE_NONEMPTY = "FOLDER_DELETE_NONEMPTY"
+
+
+POLICY_ACTIONS: tuple[PolicyAction, ...] = tuple(PolicyAction)
 DEFAULT_APPROVAL_POLICY = frozenset(POLICY_ACTIONS)
 
 DEFAULT_TRASH_RETENTION_DAYS = 30
 MAX_TRASH_RETENTION_DAYS = 3650
 MAX_ALLOWED_TYPES = 200
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
-
-
-class _Unchanged:
-    def __repr__(self) -> str:
-        return "UNCHANGED"
-
-
-# A setting the caller did not send (None means: back to the default).
-UNCHANGED: Final = _Unchanged()
 
 
 @dataclass(frozen=True)
@@ -136,7 +135,7 @@ async def read_settings(db: Database, actor: Principal) -> OrganizationSettings:
     return OrganizationSettings.of(organization.settings)
 
 
-@audited("UPDATE", "ORGANIZATION")
+@audit.audited("UPDATE", "ORGANIZATION")
 async def update_settings(db: Database, actor: Principal, *, approval_policy: Any = UNCHANGED,
                           trash_retention_days: Any = UNCHANGED, max_document_size: Any = UNCHANGED,
                           storage_quota: Any = UNCHANGED, allowed_content_types: Any = UNCHANGED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy import select
 
@@ -14,7 +15,6 @@ from ..models import Membership, Organization, Role, User
 from ..models.tenancy import SYSTEM_ROLES
 from . import audit
 from .tenancy import (
-    audited,
     clean_description,
     clean_email,
     clean_name,
@@ -30,7 +30,7 @@ SYSTEM_ROLE_DESCRIPTIONS = {
 }
 
 
-@audited("CREATE", "ORGANIZATION")
+@audit.audited("CREATE", "ORGANIZATION")
 async def create_organization(
     db: Database, actor: Principal, *, name: str, description: str | None, admin_email: str,
     admin_password: str | None, admin_first_name: str | None, admin_last_name: str | None,
@@ -100,3 +100,7 @@ async def organizations_of(db: Database, user_id: uuid.UUID, *, everything: bool
             Membership.user_id == user_id, Membership.left_at.is_(None))
     async with db.reading() as session:
         return list((await session.execute(query.order_by(Organization.name, Organization.id))).scalars())
+
+
+async def organizations_by_ids(db: Database, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Organization]:
+    return await db.rows_by_ids(Organization, ids)

@@ -4,15 +4,18 @@ organization, never change, and are held through the membership (see members.set
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import func
 
 from ..auth.principal import Principal
 from ..db import Database
 from ..errors import BadInput, Conflict
-from ..models import MemberRole, Role
+from ..models import MemberRole, Role, User
 from ..models.tenancy import SYSTEM_ROLES
 from . import audit
 from .tenancy import (
-    audited,
+    children_of_organizations,
     clean_description,
     clean_name,
     flush_unique,
@@ -20,10 +23,11 @@ from .tenancy import (
     member_user,
     require_org_admin,
     set_link,
+    users_through,
 )
 
 
-@audited("CREATE", "ROLE")
+@audit.audited("CREATE", "ROLE")
 async def create_role(db: Database, actor: Principal, *, name: str, description: str | None) -> Role:
     organization_id = require_org_admin(actor)
     name = clean_name(name, field="name", max_length=100)
@@ -38,7 +42,7 @@ async def create_role(db: Database, actor: Principal, *, name: str, description:
     return role
 
 
-@audited("UPDATE", "ROLE")
+@audit.audited("UPDATE", "ROLE")
 async def set_role_member(db: Database, actor: Principal, *, role_id: uuid.UUID, user_id: uuid.UUID,
                           member: bool) -> Role:
     """Gives (member=True) or takes a custom role from a member; both are idempotent."""
@@ -52,3 +56,21 @@ async def set_role_member(db: Database, actor: Principal, *, role_id: uuid.UUID,
         await audit.record_by(session, actor, "UPDATE", "ROLE", resource_id=role.id, resource_name=role.name,
                               details={"added" if member else "removed": str(user.id)})
     return role
+
+
+# --- reads ------------------------------------------------------------------------------------------
+
+async def roles_by_ids(db: Database, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Role]:
+    return await db.rows_by_ids(Role, ids)
+
+
+async def roles_of(db: Database, organization_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Role]]:
+    """Live roles of each organization: system roles first (ADMIN, EDITOR, VIEWER), then custom
+    roles by name."""
+    return await children_of_organizations(db, Role, organization_ids,
+                                           Role.is_system.desc(), Role.system_key, func.lower(Role.name))
+
+
+async def role_members(db: Database, role_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[User]]:
+    """Members holding each custom role."""
+    return await users_through(db, MemberRole, MemberRole.role_id, role_ids)

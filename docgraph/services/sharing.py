@@ -28,14 +28,14 @@ from ..db import Database
 from ..events import publish
 from ..errors import BadInput, Conflict, Forbidden, NotFound
 from ..models import Document, Folder, Grant, Group, Role
+from ..models.grants import SUBJECT_TYPES
 from ..models.base import utcnow
-from ..pagination import Page, PageRequest, make_page
+from ..pagination import CountFn, Page, PageRequest, make_page
 from ..permissions import DOCUMENT, FOLDER, Access, Actor, Capability, Explanation, ResourceKey
 from . import audit
-from .folders import UNCHANGED, CountFn, _Unchanged
-from .tenancy import audited, live_in_organization, member_user
+from .tenancy import live_in_organization, member_user
+from .unchanged import UNCHANGED, Unchanged
 
-SUBJECT_TYPES = ("USER", "GROUP", "ROLE")
 _AUDIT_TYPE = "PERMISSION"
 
 
@@ -122,7 +122,7 @@ def _audit_details(grant: Grant, **extra) -> dict:
 
 # --- use cases ------------------------------------------------------------------------------------
 
-@audited("SHARE", _AUDIT_TYPE)
+@audit.audited("SHARE", _AUDIT_TYPE)
 async def share(db: Database, actor: Principal, *, resource: ResourceKey, subject_type: str,
                 subject_id: uuid.UUID, capabilities: Iterable[Capability],
                 expires_at: datetime | None = None) -> Grant:
@@ -164,9 +164,9 @@ async def share(db: Database, actor: Principal, *, resource: ResourceKey, subjec
     return grant
 
 
-@audited("PERMISSION_CHANGE", _AUDIT_TYPE)
+@audit.audited("PERMISSION_CHANGE", _AUDIT_TYPE)
 async def update_share(db: Database, actor: Principal, *, share_id: uuid.UUID, capabilities: Iterable[Capability],
-                       expires_at: datetime | None | _Unchanged = UNCHANGED) -> Grant:
+                       expires_at: datetime | None | Unchanged = UNCHANGED) -> Grant:
     """New capabilities (and expiry, when given; null removes it) for an existing share."""
     organization_id = actor.require_organization()
     capabilities = frozenset(capabilities)
@@ -187,7 +187,7 @@ async def update_share(db: Database, actor: Principal, *, share_id: uuid.UUID, c
     return grant
 
 
-@audited("PERMISSION_CHANGE", _AUDIT_TYPE)
+@audit.audited("PERMISSION_CHANGE", _AUDIT_TYPE)
 async def revoke_share(db: Database, actor: Principal, *, share_id: uuid.UUID) -> Grant:
     """Delete a share; returns the row as it was."""
     organization_id = actor.require_organization()

@@ -3,30 +3,30 @@
 The use cases themselves live in organizations.py, members.py, departments.py, groups.py and
 roles.py; this module holds what they have in common: who may manage an organization, input
 validation, lookups scoped to the caller's organization, joining an organization (membership +
-My Drive) and the failure-audit wrapper.
+My Drive) and the reads the tenancy modules share.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.principal import Principal
+from ..db import Database
 from ..errors import BadInput, Conflict, Forbidden, NotFound
 from ..models import Folder, Membership, User
 from ..models.tenancy import SYSTEM_ROLES
-from . import audit
 
+K = TypeVar("K")
 
 MY_DRIVE_NAME = "My Drive"
-
-# The failure-audit wrapper every use case shares (re-exported for the tenancy modules).
-audited = audit.audited
 
 
 # --- who may do what ---------------------------------------------------------------------------
@@ -179,3 +179,33 @@ async def set_link(session: AsyncSession, link_model, owner_column: str, owner_i
             .on_conflict_do_nothing())
     else:
         await session.execute(delete(link_model).where(owner == owner_id, link_model.user_id == user_id))
+
+
+# --- reads shared by the tenancy modules ------------------------------------------------------------
+
+async def read_grouped(db: Database, keys: Iterable[K], query: Select[Any]) -> dict[K, list[Any]]:
+    """Runs a query of (key, row) pairs and groups the rows per key, keeping the query's order;
+    every key of `keys` is in the answer (an empty list when nothing matched)."""
+    async with db.reading() as session:
+        pairs = (await session.execute(query)).all()
+    grouped: dict[K, list[Any]] = {key: [] for key in keys}
+    for key, row in pairs:
+        grouped[key].append(row)
+    return grouped
+
+
+async def children_of_organizations(db: Database, model: Any, organization_ids: Sequence[uuid.UUID],
+                                    *order: Any) -> dict[uuid.UUID, list[Any]]:
+    """Live rows of a tenant table (departments, groups, roles) per organization, in `order`."""
+    query = (select(model.organization_id, model)
+             .where(model.organization_id.in_(organization_ids), model.deleted_at.is_(None))
+             .order_by(*order, model.id))
+    return await read_grouped(db, organization_ids, query)
+
+
+async def users_through(db: Database, link: Any, key_column: Any,
+                        keys: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[User]]:
+    """Users linked to each key through a join table (admins, members), ordered by email."""
+    query = (select(key_column, User).join(User, User.id == link.user_id)
+             .where(key_column.in_(keys)).order_by(func.lower(User.email), User.id))
+    return await read_grouped(db, keys, query)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from collections.abc import Awaitable, Callable
 
 from sqlalchemy import DateTime, String, exists, literal, literal_column, select, tuple_, union_all
 from sqlalchemy.dialects.postgresql import UUID
@@ -19,10 +18,8 @@ from sqlalchemy.orm import aliased
 from ..auth.principal import Principal
 from ..db import Database
 from ..models import Document, Folder
-from ..pagination import Page, PageRequest
-from .search import after_key, counter, fetch_page
+from ..pagination import CountFn, Page, PageRequest, after_key, counter, fetch_page
 
-CountFn = Callable[[], Awaitable[int]]
 
 
 def _entries(actor: Principal):

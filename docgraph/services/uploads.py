@@ -34,8 +34,9 @@ from ..models.base import utcnow
 from ..permissions import DOCUMENT, FOLDER, Capability
 from ..storage import MIN_PART_SIZE, ObjectNotFound, Storage, StorageError, StorageSizeExceeded
 from ..storage.base import MAX_PART_NUMBER, staging_key
+from . import audit
 from .content import NewContent, check_quota, describe_stored, discard_staged, existing_blob, policy_in, read_sample
-from .documents import audited, create_document_in, ensure_may_change, replace_document_in
+from .documents import create_document_in, ensure_may_change, replace_document_in
 from .validation import (
     MAX_NAME_LENGTH, clean_document_name, clean_sha256, name_from_file_name, normalize_content_type,
 )
@@ -60,7 +61,7 @@ def expected_part_size(session: UploadSession, part_number: int) -> int:
     return session.part_size if part_number < count else session.size - (count - 1) * session.part_size
 
 
-@audited("CREATE")
+@audit.audited("CREATE", "DOCUMENT", resource="document_id")
 async def start_upload(db: Database, actor: Principal, *, storage: Storage, folder_id: uuid.UUID | None,
                        document_id: uuid.UUID | None, file_name: str, content_type: str, size: int,
                        sha256: str | None, part_size: int, ttl_seconds: int) -> StartedUpload:
@@ -140,7 +141,7 @@ def _ensure_open(row: UploadSession, now: datetime | None = None) -> None:
         raise Conflict("This upload session has expired")
 
 
-@audited("CREATE")
+@audit.audited("CREATE", "DOCUMENT", resource="document_id")
 async def complete_upload(db: Database, actor: Principal, *, storage: Storage, upload_id: uuid.UUID,
                           change_comment: str | None = None, name: str | None = None,
                           description: str | None = None, tags: list[str] | None = None,

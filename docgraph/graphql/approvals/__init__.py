@@ -1,0 +1,1 @@
+"""The approvals domain of the API."""

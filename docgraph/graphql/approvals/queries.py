@@ -1,0 +1,24 @@
+"""approvals: the requests the viewer may review, or made."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ... import models
+from ...pagination import PageRequest
+from ...services import approvals as approval_service
+from ..context import Info
+from ..enums import ApprovalStatus
+from ..pagination import Connection, to_connection
+from .types import Approval
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(graphql_type=Connection[Approval], description="Approvals the viewer may review, or requested.")
+    async def approvals(self, info: Info, status: ApprovalStatus | None = None, first: int | None = None,
+                        after: str | None = None) -> Connection[models.Approval]:
+        page, count = await approval_service.list_approvals(
+            info.context.db, info.context.principal, PageRequest.parse(first, after),
+            status=status.value if status is not None else None)
+        return to_connection(page, count)

@@ -1,0 +1,1 @@
+"""The audit_log domain of the API."""

@@ -1,0 +1,25 @@
+"""auditLog: the organization's audit log (organization admins and super admins)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ... import models
+from ...pagination import PageRequest
+from ...services import audit_log as audit_log_service
+from ..context import Info
+from ..pagination import Connection, to_connection
+from .types import AuditLogEntry, AuditLogFilter
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(graphql_type=Connection[AuditLogEntry],
+                      description="The organization's audit log, newest first; organization admins only.")
+    async def audit_log(self, info: Info, filter: AuditLogFilter | None = None, first: int | None = None,
+                        after: str | None = None) -> Connection[models.AuditLog]:
+        page = PageRequest.parse(first, after)
+        audit_filter = filter.parse() if filter is not None else audit_log_service.AuditFilter()
+        rows, count = await audit_log_service.list_entries(info.context.db, info.context.principal,
+                                                           audit_filter, page)
+        return to_connection(rows, count)

@@ -1,0 +1,1 @@
+"""The documents domain of the API."""

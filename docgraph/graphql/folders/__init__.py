@@ -1,0 +1,1 @@
+"""The folders domain of the API."""

@@ -1,0 +1,156 @@
+"""Folders as API types, with the folder mutations' inputs and payload.
+
+Objects are rows: scalar fields read them, relations load through the request's loaders.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import strawberry
+
+from ... import models
+from ...pagination import PageRequest
+from ...permissions import FOLDER, Access
+from ...services import documents as document_service
+from ...services import folders as folder_service
+from ..context import Info, Later
+from ..documents.types import Document, document_connection, joined_relations
+from ..enums import DriveKind
+from ..pagination import Connection, Node, lazy_type, node_id, shows, to_connection
+from ..sharing.relations import my_permissions, shares_of
+from ..tenancy.types import Department, User
+
+
+# Types of domains that import this one.
+PermissionsRef = lazy_type("Permissions", "docgraph.graphql.sharing.types")
+ShareRef = lazy_type("Share", "docgraph.graphql.sharing.types")
+ApprovalRef = lazy_type("Approval", "docgraph.graphql.approvals.types")
+# A folder's parent, ancestors and children are folders, defined below.
+FolderRef = lazy_type("Folder", "docgraph.graphql.folders.types")
+
+
+def _drive(root: models.Folder) -> DriveKind:
+    return DriveKind.ORGANIZATION if root.owner_type == "ORG" else DriveKind.PERSONAL
+
+
+@strawberry.type
+class Folder(Node):
+    id: strawberry.ID = node_id("Folder")
+    name: str
+    description: str | None
+    drive: DriveKind = strawberry.field(resolver=_drive)
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+    @strawberry.field(graphql_type=FolderRef | None, description="The parent folder, when the viewer may see it.")
+    @staticmethod
+    async def parent(root: models.Folder, info: Info) -> models.Folder | None:
+        if root.parent_id is None:
+            return None
+        return await info.context.loaders.visible_folder.load(root.parent_id)
+
+    @strawberry.field(graphql_type=list[FolderRef], description="Ancestors the viewer can see, root first.")
+    @staticmethod
+    async def ancestors(root: models.Folder, info: Info) -> list[models.Folder]:
+        rows = await info.context.loaders.visible_folder.load_many(root.path[:-1])
+        return [row for row in rows if row is not None]
+
+    @strawberry.field(graphql_type=Department | None,
+                      description="The department whose drive holds the folder (null in a My Drive).")
+    @staticmethod
+    async def department(root: models.Folder, info: Info) -> models.Department | None:
+        if root.department_id is None:
+            return None
+        return await info.context.loaders.department.load(root.department_id)
+
+    @strawberry.field(graphql_type=User | None,
+                      description="The member whose My Drive holds the folder (null in an organization drive).")
+    @staticmethod
+    async def owner(root: models.Folder, info: Info) -> models.User | None:
+        if root.owner_type != "USER":
+            return None
+        return await info.context.loaders.user.load(root.owner_id)
+
+    @strawberry.field(graphql_type=User)
+    @staticmethod
+    def created_by(root: models.Folder, info: Info) -> Later[models.User | None]:
+        return info.context.loaders.user.now_or_later(root.created_by)
+
+    @strawberry.field(graphql_type=Connection[FolderRef], description="Live subfolders the viewer may view, by name.")
+    @staticmethod
+    async def children(root: models.Folder, info: Info, first: int | None = None,
+                       after: str | None = None) -> Connection[models.Folder]:
+        request = PageRequest.parse(first, after)
+        page, count = await folder_service.list_children(info.context.db, info.context.principal, root.id, request)
+        return to_connection(page, count)
+
+    @strawberry.field(graphql_type=Connection[Document],
+                      description="Live documents of the folder the viewer may view, by name.")
+    @staticmethod
+    async def documents(root: models.Folder, info: Info, first: int | None = None,
+                        after: str | None = None) -> Connection[models.Document]:
+        request = PageRequest.parse(first, after)
+        listing = await document_service.list_folder_documents(
+            info.context.db, info.context.principal, root.id, request, related=joined_relations(info))
+        return await document_connection(info, listing)
+
+    @strawberry.field(graphql_type=PermissionsRef, description="What the viewer may do with the folder.")
+    @staticmethod
+    def my_permissions(root: models.Folder, info: Info) -> Later[Access]:
+        return my_permissions(info, FOLDER, root.id)
+
+    @strawberry.field(graphql_type=list[ShareRef],
+                      description="Live shares of the folder; empty unless the viewer may SHARE or MANAGE it.")
+    @staticmethod
+    async def shares(root: models.Folder, info: Info) -> list[models.Grant]:
+        return await shares_of(info, FOLDER, root.id)
+
+    is_type_of = shows(models.Folder)
+
+    @classmethod
+    async def resolve_node(cls, info: Info, row_id: uuid.UUID) -> models.Folder | None:
+        return await info.context.loaders.visible_folder.load(row_id)
+
+
+# --- inputs and payloads -----------------------------------------------------------------------------
+
+@strawberry.input
+class CreateFolderInput:
+    parent_id: strawberry.ID
+    name: str
+    description: str | None = None
+
+
+@strawberry.input
+class UpdateFolderInput:
+    folder_id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    description: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Omit to keep it; null or empty clears it.")
+
+
+@strawberry.input
+class MoveFolderInput:
+    folder_id: strawberry.ID
+    new_parent_id: strawberry.ID
+
+
+@strawberry.input
+class DeleteFolderInput:
+    folder_id: strawberry.ID
+    comment: str | None = None
+
+
+@strawberry.input
+class RestoreInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class FolderPayload:
+    folder: models.Folder | None = strawberry.field(graphql_type=Folder | None)
+    approval: models.Approval | None = strawberry.field(
+        default=None, graphql_type=ApprovalRef | None, description="Set when the change awaits review.")

@@ -1,0 +1,1 @@
+"""The nodes domain of the API."""

@@ -1,0 +1,27 @@
+"""The viewer's inbox: notifications and unreadNotificationCount."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ... import models
+from ...pagination import PageRequest
+from ...services import notifications as notification_service
+from ..context import Info
+from ..pagination import Connection, to_connection
+from .types import Notification
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(graphql_type=Connection[Notification], description="The viewer's notifications, newest first.")
+    async def notifications(self, info: Info, unread_only: bool | None = None, first: int | None = None,
+                            after: str | None = None) -> Connection[models.Notification]:
+        page = PageRequest.parse(first, after)
+        rows, count = await notification_service.list_notifications(
+            info.context.db, info.context.principal, unread_only=bool(unread_only), page=page)
+        return to_connection(rows, count)
+
+    @strawberry.field
+    async def unread_notification_count(self, info: Info) -> int:
+        return await notification_service.unread_count(info.context.db, info.context.principal)

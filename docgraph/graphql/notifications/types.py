@@ -1,0 +1,74 @@
+"""Notifications and folder events as API types, with the mark-read input and payload.
+Objects are notification rows; a folder event carries its folder or document row."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import strawberry
+
+from ... import models
+from ..context import Info
+from ..documents.types import Document
+from ..enums import FolderEventKind, NotificationType
+from ..folders.types import Folder
+from ..pagination import Node, node_id, shows
+
+
+def _read(root: models.Notification) -> bool:
+    return root.read_at is not None
+
+
+@strawberry.type
+class Notification(Node):
+    id: strawberry.ID = node_id("Notification")
+    type: NotificationType
+    title: str
+    message: str
+    read: bool = strawberry.field(resolver=_read)
+    created_at: datetime
+
+    @strawberry.field(graphql_type=Node | None,
+                      description="What the notification is about; null when the viewer may not see it (any more).")
+    @staticmethod
+    async def resource(root: models.Notification, info: Info) -> Any:
+        loaders = info.context.loaders
+        if root.resource_id is None:
+            return None
+        if root.resource_type == "FOLDER":
+            return await loaders.visible_folder.load(root.resource_id)
+        if root.resource_type == "DOCUMENT":
+            return await loaders.visible_document.load(root.resource_id)
+        if root.resource_type == "APPROVAL":
+            return await loaders.approval.load(root.resource_id)
+        return None
+
+    is_type_of = shows(models.Notification)
+
+    @classmethod
+    async def resolve_node(cls, info: Info, row_id: uuid.UUID) -> models.Notification | None:
+        """Only the recipient sees a notification."""
+        return await info.context.loaders.notification.load(row_id)
+
+
+@strawberry.input
+class MarkNotificationsReadInput:
+    ids: list[strawberry.ID] | None = strawberry.field(default=None, description="Your notifications to mark read.")
+    all: bool | None = strawberry.field(default=None, description="Mark all your notifications read.")
+
+
+@strawberry.type
+class MarkNotificationsReadPayload:
+    unread_count: int
+
+
+# Imported directly: a lazy reference inside a union does not resolve in this Strawberry.
+FolderEventNode = Annotated[Folder | Document, strawberry.union("FolderEventNode")]
+
+
+@strawberry.type
+class FolderEvent:
+    kind: FolderEventKind
+    node: models.Folder | models.Document = strawberry.field(graphql_type=FolderEventNode)

@@ -1,0 +1,1 @@
+"""The organization_settings domain of the API."""

@@ -1,0 +1,30 @@
+"""search(filter): live documents the viewer may see matching every condition, newest first."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ... import models
+from ...globalid import decode_as
+from ...pagination import PageRequest
+from ...services import search as search_service
+from ..context import Info
+from ..documents.types import Document, document_connection, joined_relations
+from ..pagination import Connection
+from .types import DocumentFilter
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(graphql_type=Connection[Document],
+                      description="Live documents the viewer may see matching every condition, newest first.")
+    async def search(self, info: Info, filter: DocumentFilter, first: int | None = None,
+                     after: str | None = None) -> Connection[models.Document]:
+        request = PageRequest.parse(first, after)
+        conditions = search_service.DocumentFilter(
+            text=filter.text, tags=filter.tags, content_types=filter.content_types,
+            folder_id=decode_as(filter.folder_id, "Folder") if filter.folder_id is not None else None,
+            metadata=filter.metadata, created_after=filter.created_after, created_before=filter.created_before)
+        listing = await search_service.search_documents(info.context.db, info.context.principal, conditions,
+                                                         request, related=joined_relations(info))
+        return await document_connection(info, listing)

@@ -1,0 +1,34 @@
+"""sharedWithMe and explainAccess."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ... import models, permissions
+from ...globalid import decode_as
+from ...pagination import PageRequest
+from ...services import sharing as sharing_service
+from ..context import Info
+from ..pagination import Connection, to_connection
+from .resources import resource_key
+from .types import AccessExplanation, Share
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(graphql_type=Connection[Share],
+                      description="Folders and documents shared with the viewer or its groups, newest first.")
+    async def shared_with_me(self, info: Info, first: int | None = None,
+                             after: str | None = None) -> Connection[models.Grant]:
+        request = PageRequest.parse(first, after)
+        page, count = await sharing_service.shared_with_me(info.context.db, info.context.principal, request)
+        return to_connection(page, count)
+
+    @strawberry.field(graphql_type=AccessExplanation, description=(
+        "Why a user (default: the viewer) may or may not do each thing to a folder or document. "
+        "Admins may ask about any member; others only about themselves."))
+    async def explain_access(self, info: Info, resource_id: strawberry.ID,
+                             user_id: strawberry.ID | None = None) -> permissions.Explanation:
+        return await sharing_service.explain_access(
+            info.context.db, info.context.principal, resource_key(resource_id),
+            decode_as(user_id, "User") if user_id is not None else None)

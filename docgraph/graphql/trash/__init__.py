@@ -1,0 +1,1 @@
+"""The trash domain of the API."""

@@ -1,0 +1,1 @@
+"""The uploads domain of the API."""

@@ -1,1 +1,0 @@
-"""Queries, mutations and subscriptions per domain: parse input, call services, shape output."""
