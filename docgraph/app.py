@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from .auth.tokens import TokenSigner
+from .auth.tokens import TokenSigner, signing_keys
 from .config import Settings, get_settings
 from .db import Database, resolve_database_url
 from .events.broker import BrokerCollector
@@ -67,7 +67,7 @@ class MetricsMiddleware:
 def build_services(settings: Settings, *, database_url: str | None = None, storage=None) -> Services:
     url = database_url or resolve_database_url(settings)
     db = Database(url, pool_size=settings.db_pool_size)
-    signer = TokenSigner(settings.resolved_secret_key(), settings.access_token_ttl)
+    signer = TokenSigner(signing_keys(settings), settings.access_token_ttl)
     if storage is None:
         storage = storage_from_settings(settings)
     return Services(settings=settings, db=db, signer=signer, storage=storage)

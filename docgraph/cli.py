@@ -121,6 +121,20 @@ def create_superadmin(
     typer.echo(f"super admin {email} ready")
 
 
+@app.command("rotate-signing-key")
+def rotate_signing_key(data_dir: Optional[Path] = DataDir) -> None:
+    """Sign with a new key from now on; tokens and links signed with the previous keys stay
+    valid until they expire (keys older than anything they signed are dropped)."""
+    from .auth.tokens import rotate_signing_key as rotate
+
+    try:
+        key = rotate(_settings(data_dir))
+    except ValueError as error:
+        typer.echo(f"{error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"signing with key {key.id} from now on; earlier keys verify until what they signed expires")
+
+
 def _print_logins(logins: list[tuple[str, str, str]] | None) -> None:
     if not logins:
         typer.echo("database already has data; demo not loaded")

@@ -1,18 +1,26 @@
-"""Access JWTs (joserfc, Authlib's JOSE library) and opaque rotating refresh tokens."""
+"""Access JWTs (joserfc, Authlib's JOSE library) and opaque rotating refresh tokens.
+
+Access tokens are signed with the newest key of the signing keyring and name it in their `kid`
+header; any key still in the keyring verifies, so a token signed before a rotation keeps
+working until it expires."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import OctKey
+from joserfc.jwk import GuestProtocol, OctKey
 
+from ..config import Settings
 from ..errors import Unauthenticated
+from ..keyring import Key, Keyring, add_key, configured, file_keyring
 
 ISSUER = "docgraph"
 AUDIENCE = "docgraph-api"
@@ -29,10 +37,59 @@ class AccessClaims:
     expires_at: int
 
 
+SIGNING_KEY_FILE = "signing_keys.json"
+LEGACY_SECRET_FILE = "secret_key"  # where versions before signing keyrings kept their one key
+
+
+def signing_keyring(secrets: str) -> Keyring:
+    """A keyring of comma-separated secrets, newest first (the SECRET_KEY setting)."""
+    return configured(secrets, str.encode)
+
+
+def signing_keys(settings: Settings) -> Keyring:
+    """`SECRET_KEY` when set, else the keyring kept in the data directory (made on first use)."""
+    if settings.secret_key:
+        return _configured_signing_keys(settings.secret_key)
+    return _data_dir_signing_keys(settings.data_dir.resolve())
+
+
+@functools.cache
+def _configured_signing_keys(secrets: str) -> Keyring:
+    return signing_keyring(secrets)
+
+
+def _new_secret() -> bytes:
+    return secrets.token_urlsafe(48).encode()
+
+
+@functools.cache  # one keyring object per process and data dir: it reloads itself
+def _data_dir_signing_keys(data_dir: Path) -> Keyring:
+    legacy = data_dir / LEGACY_SECRET_FILE
+    keys = file_keyring(data_dir / SIGNING_KEY_FILE, _new_secret,
+                        first=lambda: legacy.read_text().strip().encode() if legacy.exists() else None)
+    legacy.unlink(missing_ok=True)  # its key lives on in the keyring, with the same id
+    return keys
+
+
+def longest_signed_lifetime(settings: Settings) -> int:
+    """Seconds the longest-lived thing signed with a key stays valid: access tokens, download
+    links, upload part links (valid as long as their session)."""
+    return max(settings.access_token_ttl, settings.download_url_ttl, settings.upload_session_ttl)
+
+
+def rotate_signing_key(settings: Settings) -> Key:
+    """A new signing key, first in the data directory's keyring. Keys superseded longer ago than
+    anything they signed can live are dropped: nothing they signed is valid any more."""
+    if settings.secret_key:
+        raise ValueError("SECRET_KEY is set: put the new key first in it instead")
+    keys = signing_keys(settings)
+    horizon = time.time() - longest_signed_lifetime(settings) - 60
+    return add_key(keys.path, _new_secret, keep=lambda key, superseded_at: superseded_at > horizon)
+
+
 class TokenSigner:
-    def __init__(self, secret: str, ttl_seconds: int) -> None:
-        self._key = OctKey.import_key(secret.encode())
-        self._kid = hashlib.sha256(secret.encode()).hexdigest()[:16]
+    def __init__(self, keys: Keyring | str, ttl_seconds: int) -> None:
+        self.keys = signing_keyring(keys) if isinstance(keys, str) else keys
         self.ttl = ttl_seconds
         self._registry = jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": ISSUER},
@@ -51,13 +108,21 @@ class TokenSigner:
             "sid": str(session_id), "jti": secrets.token_hex(8),
             "iat": now, "nbf": now, "exp": now + self.ttl,
         }
-        header = {"alg": ALGORITHM, "typ": ACCESS_TYPE, "kid": self._kid}
-        return jwt.encode(header, claims, self._key, algorithms=[ALGORITHM])
+        key = self.keys.current
+        header = {"alg": ALGORITHM, "typ": ACCESS_TYPE, "kid": key.id}
+        return jwt.encode(header, claims, _jwk(key), algorithms=[ALGORITHM])
+
+    def _verifying_key(self, token: GuestProtocol) -> OctKey:
+        kid = token.headers().get("kid")
+        key = self.keys.find(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise Unauthenticated("Invalid access token")
+        return _jwk(key)
 
     def verify(self, token: str) -> AccessClaims:
         try:
-            decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
-            if decoded.header.get("typ") != ACCESS_TYPE or decoded.header.get("kid") != self._kid:
+            decoded = jwt.decode(token, self._verifying_key, algorithms=[ALGORITHM])
+            if decoded.header.get("typ") != ACCESS_TYPE:
                 raise Unauthenticated("Invalid access token")
             self._registry.validate(decoded.claims)
             claims = decoded.claims
@@ -72,6 +137,11 @@ class TokenSigner:
             raise
         except (JoseError, ValueError, KeyError, TypeError) as exc:
             raise Unauthenticated("Invalid or expired access token") from exc
+
+
+@functools.lru_cache(maxsize=16)
+def _jwk(key: Key) -> OctKey:
+    return OctKey.import_key(key.material)
 
 
 def new_refresh_token() -> tuple[str, str]:

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from ..auth.tokens import signing_keys
 from ..config import Settings
 from .signing import LinkSigner, link_signer
 
@@ -15,7 +16,7 @@ PART_LINK = "upload-part"
 
 
 def signer(settings: Settings) -> LinkSigner:
-    return link_signer(settings.resolved_secret_key())
+    return link_signer(signing_keys(settings))
 
 
 def base_url(settings: Settings, request: Any) -> str:

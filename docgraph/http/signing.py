@@ -1,20 +1,26 @@
 """Short-lived signed links: /files/<token> downloads and /uploads/<id>/parts/<n> part uploads.
 
-A token is base64url(JSON claims) "." base64url(HMAC-SHA256); the key is derived from the app
-secret and the token's purpose, so a download token can never pass as a part-upload token.
-The claims carry their expiry ("exp", Unix seconds) and what they are bound to.
+A token is kid "." base64url(JSON claims) "." base64url(HMAC-SHA256 of kid "." claims). The
+kid names the signing key (the newest of the keyring when signed; any key still in the keyring
+verifies, so links signed before a rotation work until they expire). The HMAC key is derived
+from that key and the token's purpose, so a download token can never pass as a part-upload
+token. The claims carry their expiry ("exp", Unix seconds) and what they are bound to.
+
+Tokens from before key ids (two parts: claims "." mac) are checked against every key.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
 import time
-from functools import lru_cache
 from typing import Any
+
+from ..keyring import Key, Keyring
 
 
 class BadToken(Exception):
@@ -29,24 +35,39 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-class LinkSigner:
-    def __init__(self, secret: str) -> None:
-        self._secret = secret.encode()
+@functools.lru_cache(maxsize=64)
+def _purpose_key(key: Key, purpose: str) -> bytes:
+    return hmac.new(key.material, f"docgraph link:{purpose}".encode(), hashlib.sha256).digest()
 
-    @lru_cache(maxsize=8)  # noqa: B019 - one signer per process, a handful of purposes
-    def _key(self, purpose: str) -> bytes:
-        return hmac.new(self._secret, f"docgraph link:{purpose}".encode(), hashlib.sha256).digest()
+
+def _mac(key: Key, purpose: str, signed: str) -> bytes:
+    return hmac.new(_purpose_key(key, purpose), signed.encode(), hashlib.sha256).digest()
+
+
+class LinkSigner:
+    def __init__(self, keys: Keyring) -> None:
+        self.keys = keys
 
     def sign(self, purpose: str, claims: dict[str, Any], *, expires_at: float) -> str:
+        key = self.keys.current
         body = _b64(json.dumps({**claims, "exp": int(expires_at)}, separators=(",", ":")).encode())
-        mac = hmac.new(self._key(purpose), body.encode(), hashlib.sha256).digest()
-        return f"{body}.{_b64(mac)}"
+        signed = f"{key.id}.{body}"
+        return f"{signed}.{_b64(_mac(key, purpose, signed))}"
 
     def verify(self, purpose: str, token: str) -> dict[str, Any]:
-        body, _, mac = token.partition(".")
+        parts = token.split(".")
         try:
-            expected = hmac.new(self._key(purpose), body.encode(), hashlib.sha256).digest()
-            if not hmac.compare_digest(expected, _unb64(mac)):
+            if len(parts) == 3:
+                kid, body, mac = parts
+                key = self.keys.find(kid)
+                candidates = [(key, f"{kid}.{body}")] if key else []
+            elif len(parts) == 2:
+                body, mac = parts
+                candidates = [(key, body) for key in self.keys.keys]
+            else:
+                raise BadToken("malformed token")
+            given = _unb64(mac)
+            if not any(hmac.compare_digest(_mac(key, purpose, signed), given) for key, signed in candidates):
                 raise BadToken("bad signature")
             claims = json.loads(_unb64(body))
         except (binascii.Error, ValueError, UnicodeError):
@@ -56,6 +77,6 @@ class LinkSigner:
         return claims
 
 
-@lru_cache(maxsize=4)
-def link_signer(secret: str) -> LinkSigner:
-    return LinkSigner(secret)
+@functools.lru_cache(maxsize=4)
+def link_signer(keys: Keyring) -> LinkSigner:
+    return LinkSigner(keys)

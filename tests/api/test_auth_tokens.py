@@ -22,12 +22,12 @@ def _b64(data: dict) -> str:
 
 def _craft(settings, user_id: uuid.UUID, org_id: uuid.UUID, **overrides) -> str:
     """A token signed with the real key, with some claims changed."""
-    secret = settings.resolved_secret_key()
+    secret = settings.secret_key
     now = int(time.time())
     claims = {"iss": "docgraph", "aud": "docgraph-api", "sub": str(user_id), "org": str(org_id),
               "sid": str(uuid.uuid4()), "iat": now, "nbf": now, "exp": now + 600, **overrides}
     signer = TokenSigner(secret, 600)
-    header = {"alg": "HS256", "typ": "at+jwt", "kid": signer._kid}
+    header = {"alg": "HS256", "typ": "at+jwt", "kid": signer.keys.current.id}
     return jwt.encode(header, claims, OctKey.import_key(secret.encode()), algorithms=["HS256"])
 
 
@@ -73,7 +73,7 @@ async def test_changed_claims_under_the_old_signature_are_unauthenticated(api, f
 async def test_expired_token_is_unauthenticated(api, factory, settings):
     org = await factory.organization()
     user = await factory.user(org)
-    expired = TokenSigner(settings.resolved_secret_key(), -60).issue(user.id, org.id, uuid.uuid4())
+    expired = TokenSigner(settings.secret_key, -60).issue(user.id, org.id, uuid.uuid4())
     assert await _me_code(api, expired) == "UNAUTHENTICATED"
 
 
@@ -139,7 +139,7 @@ def _signed(settings, user, org, *, header: dict, key, algorithm: str) -> str:
 async def test_unknown_kid_is_unauthenticated(api, factory, settings):
     org = await factory.organization()
     user = await factory.user(org)
-    key = OctKey.import_key(settings.resolved_secret_key().encode())
+    key = OctKey.import_key(settings.secret_key.encode())
     token = _signed(settings, user, org, header={"kid": "someone-elses"}, key=key, algorithm="HS256")
     assert await _me_code(api, token) == "UNAUTHENTICATED"
 
@@ -148,9 +148,9 @@ async def test_unknown_kid_is_unauthenticated(api, factory, settings):
 async def test_another_hmac_algorithm_with_the_right_key_is_unauthenticated(api, factory, settings, algorithm):
     org = await factory.organization()
     user = await factory.user(org)
-    secret = settings.resolved_secret_key()
+    secret = settings.secret_key
     key = OctKey.import_key(secret.encode())
-    kid = TokenSigner(secret, 600)._kid
+    kid = TokenSigner(secret, 600).keys.current.id
     token = _signed(settings, user, org, header={"kid": kid}, key=key, algorithm=algorithm)
     assert await _me_code(api, token) == "UNAUTHENTICATED"
 
@@ -161,6 +161,6 @@ async def test_rsa_signed_token_is_unauthenticated(api, factory, settings):
 
     org = await factory.organization()
     user = await factory.user(org)
-    kid = TokenSigner(settings.resolved_secret_key(), 600)._kid
+    kid = TokenSigner(settings.secret_key, 600).keys.current.id
     token = _signed(settings, user, org, header={"kid": kid}, key=RSAKey.generate_key(2048), algorithm="RS256")
     assert await _me_code(api, token) == "UNAUTHENTICATED"
