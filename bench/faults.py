@@ -367,10 +367,15 @@ async def orphans(db, storage, organization_id: uuid.UUID) -> dict[str, int]:
     blobs = [info.key async for info in storage.list_keys(f"{organization_id}/blobs/")]
     others = [info.key async for info in storage.list_keys("")
               if not info.key.startswith((f"{organization_id}/staging/", f"{organization_id}/blobs/"))]
-    hidden = [path for path in storage.root.rglob(".*")]  # temporary files, multipart parts
+    hidden = leftover_files(storage)
     return {"staging_objects": len(staging), "unrecorded_blob_objects": len([k for k in blobs if k not in recorded]),
             "unreferenced_blob_rows": unreferenced_rows, "other_objects": len(others),
-            "temporary_files": len([p for p in hidden if p.is_file()])}
+            "temporary_files": len(hidden)}
+
+
+def leftover_files(storage) -> list:
+    """Temporary files and multipart parts (hidden from listings); not the encryption marker."""
+    return [path for path in storage.root.rglob(".*") if path.is_file() and path.name != ".encryption"]
 
 
 async def sweep_all(db, storage, grace: timedelta) -> dict[str, int]:
@@ -395,7 +400,7 @@ async def storage_is_exactly_referenced(db, storage, checker: Checker) -> None:
     if stored != referenced:
         checker.problem(f"after the sweep storage holds {len(stored - referenced)} unreferenced object(s) "
                         f"{sorted(stored - referenced)[:3]} and lacks {sorted(referenced - stored)[:3]}")
-    leftovers = [str(path) for path in storage.root.rglob(".*") if path.is_file()]
+    leftovers = [str(path) for path in leftover_files(storage)]
     if leftovers:
         checker.problem(f"after the sweep temporary files remain: {leftovers[:3]}")
 
@@ -446,14 +451,14 @@ async def crash_recovery(database_url: str, data_dir: Path, *, kills: int, clien
                          say=lambda message: None) -> CrashReport:
     """The whole experiment on a migrated, empty database (plain or asyncpg URL)."""
     from docgraph.db import Database, async_url
-    from docgraph.storage import FilesystemStorage
+    from docgraph.storage import build_storage
 
     began = time.monotonic()
     rng = random.Random(seed)
     world = await make_world(database_url)
     server = docgraph_process(database_url, data_dir)
     db = Database(async_url(database_url), pool_size=2)
-    storage = FilesystemStorage(data_dir / "blobs")
+    storage = build_storage("filesystem", data_dir=data_dir)  # with the server's keys
     checker = Checker(db, storage, world)
     ledger, report = Ledger(), CrashReport(kills=kills, clients=clients)
     restarts, delays, phases = [], [], {}

@@ -22,6 +22,7 @@ from .events.broker import BrokerCollector
 from .events.runtime import start_background
 from .graphql.view import PREFLIGHT_HEADERS, GraphQLApp
 from .http import files
+from .http.hsts import HSTSMiddleware
 from .process import Services
 from .storage import storage_from_settings
 
@@ -127,6 +128,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             await services.db.dispose()
 
     middleware = [Middleware(MetricsMiddleware, metrics=metrics)]
+    if settings.hsts_max_age:
+        middleware.append(Middleware(HSTSMiddleware, max_age=settings.hsts_max_age))
     if settings.cors_origins:
         middleware.append(Middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],

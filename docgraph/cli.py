@@ -61,6 +61,10 @@ def serve(
     demo: bool = typer.Option(False, "--demo", help="Load demo data into an empty database."),
     workers: int = typer.Option(1, help="Number of uvicorn worker processes."),
     no_worker: bool = typer.Option(False, "--no-worker", help="Do not run the outbox worker in-process."),
+    ssl_certfile: Optional[Path] = typer.Option(None, "--ssl-certfile",
+                                                help="Serve HTTPS/WSS with this PEM certificate chain (env DOCGRAPH_SSL_CERTFILE)."),
+    ssl_keyfile: Optional[Path] = typer.Option(None, "--ssl-keyfile",
+                                               help="The private key of --ssl-certfile (env DOCGRAPH_SSL_KEYFILE)."),
 ) -> None:
     """Migrate, then serve the API (GraphiQL at /graphql)."""
     from .migrate import upgrade
@@ -68,6 +72,10 @@ def serve(
 
     settings = settings_for(data_dir)
     configure_logging(settings.log_level, settings.log_format)
+    certfile, keyfile = ssl_certfile or settings.ssl_certfile, ssl_keyfile or settings.ssl_keyfile
+    if bool(certfile) != bool(keyfile):
+        typer.echo("give both a certificate (--ssl-certfile) and its key (--ssl-keyfile)", err=True)
+        raise typer.Exit(2)
     url = _database_url(settings)
     upgrade(url)
     if demo:
@@ -78,8 +86,9 @@ def serve(
     # Workers resolve the same settings; the embedded PostgreSQL is joined, not started twice.
     os.environ["DOCGRAPH_DATABASE_URL"] = url
     os.environ["DOCGRAPH_RUN_WORKER"] = "false" if no_worker else "true"
-    typer.echo(f"docgraph serving on http://{host}:{port}/graphql")
-    run_server(host=host, port=port, workers=workers, log_level=settings.log_level.lower())
+    typer.echo(f"docgraph serving on {'https' if certfile else 'http'}://{host}:{port}/graphql")
+    run_server(host=host, port=port, workers=workers, log_level=settings.log_level.lower(),
+               ssl_certfile=str(certfile) if certfile else None, ssl_keyfile=str(keyfile) if keyfile else None)
 
 
 @app.command()
@@ -133,6 +142,65 @@ def rotate_signing_key(data_dir: Optional[Path] = DataDir) -> None:
         typer.echo(f"{error}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"signing with key {key.id} from now on; earlier keys verify until what they signed expires")
+
+
+@app.command("rotate-storage-key")
+def rotate_storage_key(data_dir: Optional[Path] = DataDir) -> None:
+    """Encrypt new objects with a new key, and have the workers re-encrypt the existing ones in
+    the background (reads go on throughout; `docgraph storage-keys` shows the progress)."""
+    from .db import Database
+    from .events.storage_keys import request_reencryption
+    from .storage import rotate_storage_key as rotate, storage_keys
+
+    settings = _settings(data_dir)
+    if settings.storage_encryption_key:
+        typer.echo(f"STORAGE_ENCRYPTION_KEY is set: its first key ({storage_keys(settings).current.id}) "
+                   "is the newest; to rotate, put a new key first in it on every process")
+    else:
+        typer.echo(f"encrypting with key {rotate(settings).id} from now on")
+
+    async def request() -> None:
+        db = Database(_database_url(settings), pool_size=1)
+        try:
+            await request_reencryption(db)
+        finally:
+            await db.dispose()
+
+    asyncio.run(request())
+    typer.echo("re-encryption of existing objects requested from the workers")
+
+
+@app.command("storage-keys")
+def list_storage_keys(
+    data_dir: Optional[Path] = DataDir,
+    forget_unused: bool = typer.Option(False, "--forget-unused",
+                                       help="Remove keys that no stored object needs any more."),
+) -> None:
+    """The storage encryption keys, newest first, and how many objects each one seals."""
+    from .keyring import remove_keys
+    from .storage import FilesystemStorage, storage_from_settings, storage_keys
+
+    settings = _settings(data_dir)
+    storage = storage_from_settings(settings)
+    if not isinstance(storage, FilesystemStorage):
+        typer.echo("S3 objects are encrypted by the server (SSE); its keys rotate there")
+        return
+    usage = asyncio.run(storage.key_usage())
+    keys = storage_keys(settings)
+    for i, key in enumerate(keys.keys):
+        typer.echo(f"{key.id}  {usage.pop(key.id, 0):>8} objects{'  (newest)' if i == 0 else ''}")
+    for name, count in usage.items():
+        typer.echo(f"{name:16}  {count:>8} objects")
+    if forget_unused:
+        if settings.storage_encryption_key:
+            typer.echo("STORAGE_ENCRYPTION_KEY is set: remove unused keys from it yourself", err=True)
+            raise typer.Exit(1)
+        if usage:
+            typer.echo("objects not under a key of the keyring remain: nothing forgotten", err=True)
+            raise typer.Exit(1)
+        used = asyncio.run(storage.key_usage())
+        kept = remove_keys(keys.path, {key.id for key in keys.keys if not used.get(key.id)})
+        typer.echo(f"kept {len(kept)} key(s): {', '.join(key.id for key in kept)}")
 
 
 def _print_logins(logins: list[tuple[str, str, str]] | None) -> None:

@@ -29,8 +29,17 @@ class Settings(BaseSettings):
     s3_secret_key: str | None = None
     # Where browsers reach S3 when it differs from the API's view (docker: http://localhost:9000).
     s3_public_endpoint_url: str | None = None
-    # 32 bytes (hex or base64): encrypts filesystem blobs at rest; S3 uses server-side AES256.
+    # Server-side encryption of S3 objects: AES256 (SSE-S3), aws:kms, or "" for none (a server
+    # that refuses SSE headers); a KMS key id implies aws:kms.
+    s3_server_side_encryption: str = "AES256"
+    s3_kms_key_id: str | None = None
+    # PEM file of the certificate authorities trusted for an https S3 endpoint.
+    s3_ca_bundle: str | None = None
+    # Keys (32 bytes, hex or base64; comma-separated, newest first) that encrypt filesystem
+    # objects at rest; absent: a keyring generated once into the data dir (storage_keys.json).
     storage_encryption_key: str | None = None
+    # Signing keys for access tokens and file links (comma-separated, newest first); absent: a
+    # keyring generated once into the data dir (signing_keys.json).
     secret_key: str | None = None
     access_token_ttl: int = 900
     refresh_token_ttl: int = 30 * 24 * 3600
@@ -54,6 +63,13 @@ class Settings(BaseSettings):
     # Unreferenced objects (and blob rows) younger than this are left alone by the orphan sweep:
     # they may belong to an upload that has not committed yet.
     upload_grace_seconds: int = Field(default=3600, ge=0)
+    # Objects re-encrypted per worker job after a storage key rotation (events/storage_keys.py).
+    storage_reencrypt_batch: int = Field(default=100, ge=1)
+    # HTTPS: `serve` terminates TLS itself with this certificate chain and key (PEM files).
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    # Strict-Transport-Security max-age sent on responses to requests that came over TLS (0: none).
+    hsts_max_age: int = Field(default=31_536_000, ge=0)
     log_level: str = "INFO"
     log_format: Literal["console", "json"] = "console"
     # Live events and background work (docgraph/events).

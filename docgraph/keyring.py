@@ -170,3 +170,12 @@ def add_key(path: Path, new_material: Callable[[], bytes], *, keep: Callable[[Ke
         kept = [k for i, k in enumerate(keys) if i == 0 or keep(k, keys[i - 1].created_at)]
         _write_key_file(path, [key, *kept])
         return key
+
+
+def remove_keys(path: Path, ids: set[str]) -> list[Key]:
+    """Drop the keys with these ids from the file at `path`, never the newest; returns those left."""
+    with _locked(path):
+        keys = read_key_file(path)
+        kept = [key for i, key in enumerate(keys) if i == 0 or key.id not in ids]
+        _write_key_file(path, kept)
+        return kept

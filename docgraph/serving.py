@@ -28,10 +28,12 @@ logger = logging.getLogger("docgraph.serving")
 APP = "docgraph.app:create_app"
 
 
-def serve(*, host: str, port: int, workers: int, log_level: str) -> None:
-    """Serve the app on host:port until interrupted."""
+def serve(*, host: str, port: int, workers: int, log_level: str, ssl_certfile: str | None = None,
+          ssl_keyfile: str | None = None) -> None:
+    """Serve the app on host:port until interrupted; over TLS (HTTPS and WSS) when given a
+    certificate chain and its key (each worker loads them into its own SSL context)."""
     options = dict(factory=True, host=host, port=port, workers=workers, log_level=log_level,
-                   ws="websockets-sansio", log_config=None)
+                   ws="websockets-sansio", log_config=None, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
     if workers > 1 and hasattr(socket, "SO_REUSEPORT"):
         _run_workers_on_own_sockets(uvicorn.Config(APP, **options))
     else:
@@ -90,8 +92,8 @@ def _run_workers_on_own_sockets(config: uvicorn.Config) -> None:
         sys.exit(STARTUP_FAILURE)
     # The supervisor creates every worker (at start, on a crash, on SIGHUP) through this name.
     multiprocess.Process = _WorkerWithOwnSocket  # type: ignore[misc]
-    logger.info("serving on http://%s:%d with %d workers, one socket each", config.host, config.port,
-                config.workers)
+    logger.info("serving on %s://%s:%d with %d workers, one socket each", "https" if config.is_ssl else "http",
+                config.host, config.port, config.workers)
     try:
         multiprocess.Multiprocess(config, sockets=[]).run()
     except KeyboardInterrupt:

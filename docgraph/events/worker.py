@@ -24,13 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..config import Settings
 from ..db import Database
 from ..models.base import utcnow
-from . import housekeeping, sweep
+from . import housekeeping, storage_keys, sweep
 from .broker import Broker
 from .jobs import HANDLERS, PERIODIC, Handler, JobContext, handler, periodic
 from .publish import JOBS_CHANNEL, enqueue
 
 # The handler modules whose jobs this worker runs (they register on import).
-HANDLER_MODULES = (housekeeping, sweep)
+HANDLER_MODULES = (housekeeping, storage_keys, sweep)
 # How often a worker checks whether a periodic job is due (the period itself may be longer).
 SCHEDULE_CHECK_SECONDS = 60.0
 
@@ -165,4 +165,3 @@ async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, timeout: float) ->
     finally:
         for waiter in waiters:
             waiter.cancel()
-

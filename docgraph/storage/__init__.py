@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import os
 from pathlib import Path
+
+from ..keyring import Key, Keyring, add_key, configured, file_keyring
 
 from .base import (
     MIN_PART_SIZE,
@@ -12,6 +16,7 @@ from .base import (
     ObjectInfo,
     ObjectNotFound,
     PartInfo,
+    ReencryptionBatch,
     Storage,
     StorageError,
     StorageSizeExceeded,
@@ -30,6 +35,7 @@ __all__ = [
     "ObjectInfo",
     "ObjectNotFound",
     "PartInfo",
+    "ReencryptionBatch",
     "S3Storage",
     "Storage",
     "StorageError",
@@ -39,7 +45,9 @@ __all__ = [
     "content_disposition",
     "hash_object",
     "parse_encryption_key",
+    "rotate_storage_key",
     "storage_from_settings",
+    "storage_keys",
     "validate_key",
 ]
 
@@ -62,6 +70,43 @@ def parse_encryption_key(value: bytes | str) -> bytes:
     return key
 
 
+STORAGE_KEY_FILE = "storage_keys.json"
+
+
+def encryption_keys(data_dir: Path, configured_keys: str | None = None) -> Keyring:
+    """The keys that seal filesystem objects: `configured_keys` (comma-separated, newest first)
+    when given, else the keyring in the data directory, generated on first use."""
+    if configured_keys:
+        return _configured_keys(configured_keys)
+    return _data_dir_keys(Path(data_dir).resolve())
+
+
+@functools.cache
+def _configured_keys(value: str) -> Keyring:
+    return configured(value, parse_encryption_key)
+
+
+@functools.cache  # one keyring object per process and data dir: it reloads itself
+def _data_dir_keys(data_dir: Path) -> Keyring:
+    return file_keyring(data_dir / STORAGE_KEY_FILE, _new_key)
+
+
+def _new_key() -> bytes:
+    return os.urandom(32)
+
+
+def storage_keys(settings) -> Keyring:
+    return encryption_keys(settings.data_dir, settings.storage_encryption_key)
+
+
+def rotate_storage_key(settings) -> Key:
+    """A new key, first in the data directory's keyring: new objects use it from now on; the
+    others stay to read what they sealed until the worker has re-encrypted it."""
+    if settings.storage_encryption_key:
+        raise ValueError("STORAGE_ENCRYPTION_KEY is set: put the new key first in it instead")
+    return add_key(storage_keys(settings).path, _new_key)
+
+
 def build_storage(
     kind: str,
     *,
@@ -71,14 +116,17 @@ def build_storage(
     s3_region: str = "us-east-1",
     s3_access_key: str | None = None,
     s3_secret_key: str | None = None,
-    encryption_key: bytes | str | None = None,
+    encryption_key: str | None = None,
     s3_public_endpoint_url: str | None = None,
+    s3_server_side_encryption: str | None = "AES256",
+    s3_kms_key_id: str | None = None,
+    s3_ca_bundle: str | None = None,
 ) -> Storage:
-    """The configured backend. ``encryption_key`` applies to the filesystem only: S3 objects
-    are encrypted by the server (SSE-S3, AES256)."""
+    """The configured backend. The filesystem one encrypts with `encryption_key` (a
+    comma-separated list, newest first) or else the keyring in the data directory. S3 objects
+    are encrypted by the server: SSE-S3 (AES256) by default, SSE-KMS with `s3_kms_key_id`."""
     if kind == "filesystem":
-        key = parse_encryption_key(encryption_key) if encryption_key else None
-        return FilesystemStorage(Path(data_dir) / "blobs", encryption_key=key)
+        return FilesystemStorage(Path(data_dir) / "blobs", encryption_keys(data_dir, encryption_key))
     if kind == "s3":
         if not s3_bucket:
             raise ValueError("s3 storage needs a bucket name")
@@ -89,6 +137,9 @@ def build_storage(
             access_key=s3_access_key,
             secret_key=s3_secret_key,
             public_endpoint_url=s3_public_endpoint_url,
+            server_side_encryption="aws:kms" if s3_kms_key_id else s3_server_side_encryption,
+            kms_key_id=s3_kms_key_id,
+            ca_bundle=s3_ca_bundle,
         )
     raise ValueError(f"unknown storage kind: {kind!r}")
 
@@ -100,4 +151,6 @@ def storage_from_settings(settings) -> Storage:
         s3_bucket=settings.s3_bucket, s3_region=settings.s3_region, s3_access_key=settings.s3_access_key,
         s3_secret_key=settings.s3_secret_key, encryption_key=settings.storage_encryption_key,
         s3_public_endpoint_url=settings.s3_public_endpoint_url,
+        s3_server_side_encryption=settings.s3_server_side_encryption or None,
+        s3_kms_key_id=settings.s3_kms_key_id, s3_ca_bundle=settings.s3_ca_bundle,
     )

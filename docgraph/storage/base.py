@@ -58,6 +58,16 @@ class ObjectInfo(NamedTuple):
     last_modified: datetime  # timezone-aware UTC
 
 
+@dataclass(frozen=True, slots=True)
+class ReencryptionBatch:
+    """One step of a key rotation pass over the stored objects."""
+
+    cursor: list[str] | None  # where the next step starts; None once the pass reached the end
+    examined: int
+    reencrypted: int
+    key_id: str | None  # the key objects were re-encrypted with (None: nothing to do here)
+
+
 class PartInfo(NamedTuple):
     part_number: int
     etag: str
@@ -251,6 +261,25 @@ class StorageBase:
 
     async def exists(self, key: str) -> bool:
         return await self.head(key) is not None
+
+    # Key rotation: only the encrypted filesystem backend seals objects itself; S3 encrypts on
+    # the server (SSE-S3 or SSE-KMS, whose keys rotate in KMS), so there is nothing to do.
+
+    def needs_reencryption(self) -> bool:
+        """Whether some object may be sealed with another key than the newest (or none)."""
+        return False
+
+    async def reencrypt(self, after: list[str] | None, *, limit: int, max_bytes: int) -> ReencryptionBatch:
+        """Re-encrypt the next `limit` objects after `after` (at most about `max_bytes` of them)
+        that are not under the newest key."""
+        return ReencryptionBatch(None, 0, 0, None)
+
+    async def finish_reencryption(self, key_id: str) -> None:
+        """Record that a whole pass found every object under `key_id`."""
+
+    async def key_usage(self) -> dict[str, int]:
+        """How many objects each key seals ("plaintext": none)."""
+        return {}
 
 
 async def hash_object(storage: Storage, key: str) -> StoredObject:

@@ -1,14 +1,23 @@
-"""Blobs as files under a root directory, optionally encrypted at rest.
+"""Blobs as files under a root directory, encrypted at rest (encryption.py) when given keys.
 
 Every write goes to a dot-prefixed temporary file next to its destination, is fsynced, renamed
 over the destination and the directory fsynced, so readers see the old object or the new one
 and a crash leaves at most a stale temporary file (see ``sweep_temporary``). Blocking calls run
 in worker threads in 1 MiB steps.
+
+Key rotation (``reencrypt``): objects sealed with an older key, or not encrypted at all (written
+before encryption was the default), are re-encrypted with the newest key, one at a time through
+the same write-then-rename, so every read sees a whole object under one key or the other. The
+file ``.encryption`` in the root names the key every object was under at the end of the last
+complete pass; while it is missing (a directory from before), objects without a header are read
+as plaintext. A fresh directory gets it at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
 import os
 import re
 import shutil
@@ -22,6 +31,9 @@ from typing import BinaryIO
 
 from .base import (
     MIN_PART_SIZE,
+    MiB,
+    ObjectCorrupted,
+    ReencryptionBatch,
     HashingStream,
     ObjectInfo,
     ObjectNotFound,
@@ -36,25 +48,47 @@ from .base import (
     validate_parts,
     validate_prefix,
 )
-from .encryption import SEGMENT_SIZE, SegmentCipher, SegmentEncryptor
+from ..keyring import Keyring, make_key
+from .encryption import HEADER_SIZE, SEGMENT_SIZE, Header, SegmentCipher, SegmentEncryptor, parse_header, plaintext_size
 
 IO_CHUNK = 16 * SEGMENT_SIZE  # 1 MiB, whole segments so encrypted batches never split one
 _UPLOADS = ".multipart"
 _TMP = ".tmp-"
+_MARKER = ".encryption"
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 _MISSING = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
+PLAINTEXT = "plaintext"
+UNKNOWN_KEY = "unknown"  # sealed before key ids were recorded
+
+log = logging.getLogger("docgraph.storage")
+
+
+class _Superseded(Exception):
+    """The object changed or vanished while it was being re-encrypted: leave it alone."""
 
 
 class FilesystemStorage(StorageBase):
-    def __init__(self, root: Path, encryption_key: bytes | None = None):
+    def __init__(self, root: Path, keys: Keyring | bytes | None = None):
+        """`keys`: the keyring that seals objects (one raw 32-byte key will do); None stores
+        plaintext."""
         self.root = Path(root)
-        self._cipher = SegmentCipher(encryption_key) if encryption_key is not None else None
+        if isinstance(keys, bytes):
+            keys = Keyring([make_key(keys)])
+        self._cipher = SegmentCipher(keys) if keys is not None else None
+        # Objects without a header are plaintext from before encryption, not damage.
+        self._plaintext_possible = self._cipher is None or _open_root(self.root, keys.current.id)
 
     def _path(self, key: str) -> Path:
         return self.root / validate_key(key)
 
-    def _size(self, stored_size: int) -> int:
-        return self._cipher.plaintext_size(stored_size) if self._cipher else stored_size
+    def _size(self, path: Path, stored_size: int) -> int:
+        """An object's plaintext size; reads its header only while old plaintext may remain."""
+        if self._cipher is None:
+            return stored_size
+        if not self._plaintext_possible:
+            return plaintext_size(stored_size)
+        header = _read_header(path)
+        return stored_size if header is None else plaintext_size(stored_size, header.size)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -66,22 +100,26 @@ class FilesystemStorage(StorageBase):
         return await self._write(path, key, chunks, max_size)
 
     async def _write(
-        self, path: Path, key: str, chunks: AsyncIterable[bytes], max_size: int | None
+        self, path: Path, key: str, chunks: AsyncIterable[bytes], max_size: int | None, *,
+        salt: bytes | None = None, replacing: int | None = None,
     ) -> StoredObject:
-        """Atomically replace ``path``; the directory must exist."""
+        """Atomically replace ``path``; the directory must exist. ``replacing``: the inode
+        ``path`` must still have at the end (re-encryption), else _Superseded."""
         stream = HashingStream(chunks, max_size)
         tmp = path.with_name(f"{_TMP}{uuid.uuid4().hex}")
         try:
             f = await asyncio.to_thread(open, tmp, "xb")
         except _MISSING:
             raise ObjectNotFound(f"no directory for {key}") from None
-        encryptor = self._cipher.encryptor() if self._cipher else None
+        encryptor = self._cipher.encryptor(salt) if self._cipher else None
         try:
             if encryptor:
                 await asyncio.to_thread(f.write, encryptor.header)
             async for block in rechunk(stream, IO_CHUNK):
                 await asyncio.to_thread(_write_block, f, encryptor, block)
-            await asyncio.to_thread(_commit, f, tmp, path, encryptor)
+            if encryptor and encryptor.key_id not in {k.id for k in self._cipher.keys.keys}:
+                raise StorageError("the encryption key was retired during the write; try again")
+            await asyncio.to_thread(_commit, f, tmp, path, encryptor, replacing)
         except BaseException:
             # Synchronous on purpose: this also runs when the task is being cancelled.
             f.close()
@@ -128,24 +166,27 @@ class FilesystemStorage(StorageBase):
         except _MISSING:
             raise ObjectNotFound(key) from None
         try:
-            stored = os.fstat(f.fileno()).st_size
-            size = self._size(stored)
+            sealed, size = await asyncio.to_thread(self._open_sealed, f)
             last = size - 1 if end is None else min(end, size - 1)
-            if size == 0 and self._cipher:  # nothing to return, but prove it was not truncated
-                await asyncio.to_thread(_drain, self._cipher.read_range(f, 0, -1, stored))
+            if size == 0 and sealed:  # nothing to return, but prove it was not truncated
+                await asyncio.to_thread(sealed.check_first_segment)
             # Batches end on 1 MiB boundaries, so no encrypted segment is decrypted twice.
             while start <= last:
                 stop = min(last, (start // IO_CHUNK + 1) * IO_CHUNK - 1)
-                yield await asyncio.to_thread(self._read_block, f, start, stop, stored)
+                yield await asyncio.to_thread(_read_block, f, sealed, start, stop)
                 start = stop + 1
         finally:
             f.close()
 
-    def _read_block(self, f: BinaryIO, start: int, stop: int, stored: int) -> bytes:
-        if self._cipher:
-            return b"".join(self._cipher.read_range(f, start, stop, stored))
-        f.seek(start)
-        return f.read(stop - start + 1)
+    def _open_sealed(self, f: BinaryIO):
+        """(the sealed file, plaintext size), or (None, size) for a plaintext object."""
+        stored = os.fstat(f.fileno()).st_size
+        if self._cipher is None:
+            return None, stored
+        if self._plaintext_possible and parse_header(f.read(HEADER_SIZE)) is None:
+            return None, stored
+        sealed = self._cipher.opened(f, stored)
+        return sealed, sealed.size
 
     async def head(self, key: str) -> int | None:
         path = self._path(key)
@@ -153,7 +194,12 @@ class FilesystemStorage(StorageBase):
             st = await asyncio.to_thread(path.stat)
         except _MISSING:
             return None
-        return self._size(st.st_size) if stat.S_ISREG(st.st_mode) else None
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        try:
+            return await asyncio.to_thread(self._size, path, st.st_size)
+        except _MISSING:
+            return None
 
     async def list_keys(self, prefix: str) -> AsyncIterator[ObjectInfo]:
         validate_prefix(prefix)
@@ -162,14 +208,14 @@ class FilesystemStorage(StorageBase):
         stack = [(parent, name_start)]
         while stack:
             rel, name_start = stack.pop()
-            for name, is_dir, stored, mtime in await asyncio.to_thread(_scan, self.root / rel):
+            for name, is_dir, size, mtime in await asyncio.to_thread(_scan, self.root / rel, self._size):
                 if not name.startswith(name_start):
                     continue
                 key = f"{rel}/{name}" if rel else name
                 if is_dir:
                     stack.append((key, ""))
                 else:
-                    yield ObjectInfo(key, self._size(stored), datetime.fromtimestamp(mtime, UTC))
+                    yield ObjectInfo(key, size, datetime.fromtimestamp(mtime, UTC))
 
     async def presigned_get_url(
         self,
@@ -225,9 +271,18 @@ class FilesystemStorage(StorageBase):
         path = await self._upload_dir(key, upload_id) / str(part_number)
         try:
             await self._write(path, key, chunks, max_size)
-            return _etag(await asyncio.to_thread(path.stat))
+            return await asyncio.to_thread(self._etag, path)
         except _MISSING:  # aborted meanwhile
             raise ObjectNotFound(f"no upload {upload_id!r} for {key}") from None
+
+    def _etag(self, path: Path) -> str:
+        """A part's identity: its salt when sealed (kept by re-encryption), else inode and mtime
+        (every write creates a new inode, so they change whenever a part is replaced)."""
+        header = _read_header(path) if self._cipher else None
+        if header is not None:
+            return header.salt.hex()
+        st = path.stat()
+        return f"{st.st_ino:x}-{st.st_mtime_ns:x}"
 
     async def list_parts(self, key: str, upload_id: str) -> list[PartInfo]:
         directory = await self._upload_dir(key, upload_id)
@@ -236,8 +291,8 @@ class FilesystemStorage(StorageBase):
             parts = []
             for entry in os.scandir(directory):
                 if entry.name.isdigit():
-                    st = entry.stat()
-                    parts.append(PartInfo(int(entry.name), _etag(st), self._size(st.st_size)))
+                    path = Path(entry.path)
+                    parts.append(PartInfo(int(entry.name), self._etag(path), self._size(path, entry.stat().st_size)))
             return sorted(parts)
 
         try:
@@ -314,6 +369,76 @@ class FilesystemStorage(StorageBase):
     async def close(self) -> None:
         pass
 
+    # -- key rotation ----------------------------------------------------------------------
+
+    @property
+    def encryption_keys(self) -> Keyring | None:
+        return self._cipher.keys if self._cipher else None
+
+    def needs_reencryption(self) -> bool:
+        if self._cipher is None:
+            return False
+        try:
+            marked = (self.root / _MARKER).read_text().strip()
+        except _MISSING:
+            return True
+        return marked != self._cipher.keys.current.id
+
+    async def reencrypt(self, after: list[str] | None, *, limit: int = 100,
+                        max_bytes: int = 256 * MiB) -> ReencryptionBatch:
+        """Objects (parts of open uploads included) in path order after `after`."""
+        if self._cipher is None:
+            return ReencryptionBatch(None, 0, 0, None)
+        key_id = self._cipher.keys.current.id
+        objects = await asyncio.to_thread(_objects_after, self.root, tuple(after or ()), limit)
+        cursor, examined, changed, written = after, 0, 0, 0
+        for parts in objects:
+            size = await self._reencrypt_object(self.root.joinpath(*parts), key_id)
+            cursor, examined = list(parts), examined + 1
+            if size is not None:
+                changed, written = changed + 1, written + size
+                if written >= max_bytes:
+                    break
+        reached_end = len(objects) < limit and examined == len(objects)
+        return ReencryptionBatch(None if reached_end else cursor, examined, changed, key_id)
+
+    async def _reencrypt_object(self, path: Path, key_id: str) -> int | None:
+        """Seal one object with `key_id` unless it is already; its size when it was re-encrypted."""
+        try:
+            header, inode = await asyncio.to_thread(_header_and_inode, path)
+        except _MISSING:
+            return None
+        if header is not None and header.key_id == key_id:
+            return None
+        if header is None and not self._plaintext_possible:
+            log.warning("%s is neither encrypted nor from before encryption: left alone", path)
+            return None
+        key = path.relative_to(self.root).as_posix()
+        salt = header.salt if header is not None and header.key_id is not None else None
+        try:
+            stored = await self._write(path, key, self._read(path, key, 0, None), None, salt=salt, replacing=inode)
+        except (_Superseded, ObjectNotFound):
+            return None  # replaced or deleted meanwhile: whoever did it wrote with a current key
+        return stored.size
+
+    async def finish_reencryption(self, key_id: str) -> None:
+        await asyncio.to_thread(_write_marker, self.root, key_id)
+        self._plaintext_possible = False
+
+    async def key_usage(self) -> dict[str, int]:
+        def count() -> dict[str, int]:
+            usage: dict[str, int] = {}
+            for parts in _objects_after(self.root, (), None):
+                try:
+                    header = _read_header(self.root.joinpath(*parts))
+                except _MISSING:
+                    continue
+                name = PLAINTEXT if header is None else header.key_id or UNKNOWN_KEY
+                usage[name] = usage.get(name, 0) + 1
+            return usage
+
+        return await asyncio.to_thread(count) if self._cipher else {}
+
 
 def _write_block(f: BinaryIO, encryptor: SegmentEncryptor | None, block: bytearray) -> None:
     if encryptor:
@@ -322,14 +447,83 @@ def _write_block(f: BinaryIO, encryptor: SegmentEncryptor | None, block: bytearr
         f.write(block)
 
 
-def _commit(f: BinaryIO, tmp: Path, path: Path, encryptor: SegmentEncryptor | None) -> None:
+def _commit(f: BinaryIO, tmp: Path, path: Path, encryptor: SegmentEncryptor | None, replacing: int | None) -> None:
     if encryptor:
         f.write(encryptor.finish())
     f.flush()
     os.fsync(f.fileno())
     f.close()
+    if replacing is not None:
+        try:
+            if os.stat(path).st_ino != replacing:
+                raise _Superseded(path)
+        except _MISSING:
+            raise _Superseded(path) from None
     os.replace(tmp, path)
     _fsync_dir(path.parent)
+
+
+def _read_block(f: BinaryIO, sealed, start: int, stop: int) -> bytes:
+    if sealed:
+        return b"".join(sealed.read_range(start, stop))
+    f.seek(start)
+    return f.read(stop - start + 1)
+
+
+def _read_header(path: Path) -> Header | None:
+    with open(path, "rb") as f:
+        return parse_header(f.read(HEADER_SIZE))
+
+
+def _header_and_inode(path: Path) -> tuple[Header | None, int]:
+    with open(path, "rb") as f:
+        return parse_header(f.read(HEADER_SIZE)), os.fstat(f.fileno()).st_ino
+
+
+def _objects_after(root: Path, after: tuple[str, ...], limit: int | None) -> list[tuple[str, ...]]:
+    """The next `limit` objects (path components) after `after`, in path order: every file
+    but temporary ones, including the parts of open multipart uploads."""
+    return list(itertools.islice(_walk(root, (), after), limit))
+
+
+def _walk(directory: Path, prefix: tuple[str, ...], after: tuple[str, ...]):
+    try:
+        with os.scandir(directory) as it:
+            entries = sorted(it, key=lambda entry: entry.name)
+    except _MISSING:
+        return
+    in_upload = len(prefix) == 2 and prefix[0] == _UPLOADS
+    for entry in entries:
+        parts = prefix + (entry.name,)
+        if entry.name.startswith(".") and not (entry.name == _UPLOADS and not prefix):
+            continue  # temporary files, the marker
+        if entry.is_dir(follow_symlinks=False):
+            if parts >= after[: len(parts)]:  # else the whole subtree lies before the cursor
+                yield from _walk(Path(entry.path), parts, after)
+        elif entry.is_file(follow_symlinks=False) and parts > after and (not in_upload or entry.name.isdigit()):
+            yield parts
+
+
+def _open_root(root: Path, key_id: str) -> bool:
+    """Whether plaintext objects may be in `root`: it holds objects but no `.encryption` file
+    (written before encryption was the default). An empty root is marked at once."""
+    try:
+        if (root / _MARKER).exists():
+            return False
+        root.mkdir(parents=True, exist_ok=True)
+        with os.scandir(root) as entries:
+            if any(not entry.name.startswith(".") or entry.name == _UPLOADS for entry in entries):
+                return True
+        _write_marker(root, key_id)
+    except OSError:  # an unusable root: check() says so, and nothing is read from it
+        pass
+    return False
+
+
+def _write_marker(root: Path, key_id: str) -> None:
+    tmp = root / f"{_TMP}{uuid.uuid4().hex}"
+    tmp.write_text(key_id)
+    os.replace(tmp, root / _MARKER)
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -341,13 +535,9 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _drain(iterator) -> None:
-    for _ in iterator:
-        pass
-
-
-def _scan(directory: Path) -> list[tuple[str, bool, int, float]]:
-    """Entries of one directory, hiding dot-prefixed bookkeeping (temp files, .multipart)."""
+def _scan(directory: Path, size_of) -> list[tuple[str, bool, int, float]]:
+    """Entries of one directory (name, is a directory, plaintext size, mtime), hiding
+    dot-prefixed bookkeeping (temp files, .multipart, .encryption)."""
     try:
         with os.scandir(directory) as entries:
             out = []
@@ -358,15 +548,13 @@ def _scan(directory: Path) -> list[tuple[str, bool, int, float]]:
                     out.append((entry.name, True, 0, 0.0))
                 elif entry.is_file(follow_symlinks=False):
                     st = entry.stat(follow_symlinks=False)
-                    out.append((entry.name, False, st.st_size, st.st_mtime))
+                    try:
+                        out.append((entry.name, False, size_of(Path(entry.path), st.st_size), st.st_mtime))
+                    except _MISSING:  # deleted meanwhile
+                        continue
             return out
     except _MISSING:
         return []
-
-
-def _etag(st: os.stat_result) -> str:
-    # Every write creates a new inode, so inode + mtime changes whenever a part is replaced.
-    return f"{st.st_ino:x}-{st.st_mtime_ns:x}"
 
 
 def _newest_mtime(directory: Path) -> float:

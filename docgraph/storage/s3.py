@@ -122,17 +122,25 @@ class S3Storage(StorageBase):
         access_key: str | None = None,
         secret_key: str | None = None,
         server_side_encryption: str | None = "AES256",
+        kms_key_id: str | None = None,
         part_size: int = 8 * MiB,
         public_endpoint_url: str | None = None,
+        ca_bundle: str | None = None,
     ):
+        """`server_side_encryption`: "AES256" (SSE-S3), "aws:kms" (SSE-KMS, with `kms_key_id`
+        or the bucket's default KMS key) or None. `ca_bundle`: a PEM file of the certificate
+        authorities to trust for an https endpoint (default: the system's)."""
         if part_size < MIN_PART_SIZE:
             raise ValueError(f"part_size must be at least {MIN_PART_SIZE}")
         self.bucket = bucket
         self.region = region
         self.part_size = part_size
-        self._sse = (
+        self._sse: dict[str, str] = (
             {"ServerSideEncryption": server_side_encryption} if server_side_encryption else {}
         )
+        if kms_key_id:
+            self._sse |= {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id}
+        self._verify: str | bool = ca_bundle or True
         self._endpoint_url = endpoint_url
         # Presigned URLs embed (and sign) the host: give browsers the public name when the
         # server reaches S3 through an internal one (e.g. http://minio:9000 in compose).
@@ -161,7 +169,7 @@ class S3Storage(StorageBase):
             async with self._lock:
                 if endpoint_url not in self._clients:
                     client = self._session.client(
-                        "s3", endpoint_url=endpoint_url, config=self._config
+                        "s3", endpoint_url=endpoint_url, config=self._config, verify=self._verify
                     )
                     self._clients[endpoint_url] = await self._stack.enter_async_context(client)
         return self._clients[endpoint_url]

@@ -70,6 +70,6 @@ async def storage(request, tmp_path) -> AsyncIterator:
         await _discard(s3)
     else:
         key = ENCRYPTION_KEY if request.param == "filesystem-encrypted" else None
-        fs = FilesystemStorage(tmp_path / "blobs", encryption_key=key)
+        fs = FilesystemStorage(tmp_path / "blobs", keys=key)
         yield fs
         await fs.close()

@@ -23,8 +23,13 @@ async def test_build_filesystem(tmp_path):
     storage = build_storage("filesystem", data_dir=tmp_path, encryption_key=KEY.hex())
     assert isinstance(storage, FilesystemStorage) and isinstance(storage, Storage)
     assert storage.root == tmp_path / "blobs"
-    assert storage._cipher is not None
-    assert build_storage("filesystem", data_dir=tmp_path)._cipher is None
+    assert [key.material for key in storage.encryption_keys.keys] == [KEY]
+    # Without a configured key, a key is generated once into the data directory.
+    default = build_storage("filesystem", data_dir=tmp_path / "default")
+    again = build_storage("filesystem", data_dir=tmp_path / "default")
+    assert default.encryption_keys.current == again.encryption_keys.current
+    assert len(default.encryption_keys.current.material) == 32
+    assert (tmp_path / "default" / "storage_keys.json").stat().st_mode & 0o777 == 0o600
 
 
 async def test_build_s3(tmp_path):

@@ -9,12 +9,14 @@ import pytest
 from storage_helpers import KiB, blob, keys, read, stream
 
 from docgraph.storage import FilesystemStorage, ObjectCorrupted, ObjectNotFound, StorageError
+from docgraph.keyring import Keyring, make_key
 from docgraph.storage.encryption import (
     HEADER_SIZE,
     SEALED_SIZE,
     SEGMENT_SIZE,
     TAG_SIZE,
     SegmentCipher,
+    plaintext_size,
 )
 
 KEY = bytes(range(32))
@@ -22,7 +24,7 @@ KEY = bytes(range(32))
 
 @pytest.fixture
 def encrypted(tmp_path) -> FilesystemStorage:
-    return FilesystemStorage(tmp_path, encryption_key=KEY)
+    return FilesystemStorage(tmp_path, keys=KEY)
 
 
 def _all_files(root) -> list[str]:
@@ -47,10 +49,9 @@ async def test_ciphertext_on_disk(encrypted, tmp_path):
     "size", [0, 1, SEGMENT_SIZE - 1, SEGMENT_SIZE, SEGMENT_SIZE + 1, 3 * SEGMENT_SIZE]
 )
 def test_plaintext_size_from_file_size(size):
-    cipher = SegmentCipher(KEY)
-    encryptor = cipher.encryptor()
+    encryptor = SegmentCipher(Keyring([make_key(KEY)])).encryptor()
     sealed = encryptor.header + b"".join(encryptor.feed(blob(size))) + encryptor.finish()
-    assert cipher.plaintext_size(len(sealed)) == size
+    assert plaintext_size(len(sealed)) == size
 
 
 def _tamper(path, offset: int) -> None:
@@ -114,7 +115,7 @@ async def test_reordered_or_appended_segments_are_detected(encrypted, tmp_path):
 async def test_wrong_key_or_plain_file_is_rejected(encrypted, tmp_path):
     key = (await encrypted.put_content_addressed("org1", stream(b"hello"))).key
     with pytest.raises(ObjectCorrupted):
-        await read(FilesystemStorage(tmp_path, encryption_key=bytes(32)), key)
+        await read(FilesystemStorage(tmp_path, keys=bytes(32)), key)
     await FilesystemStorage(tmp_path).put_stream("org1/plain", stream(b"not encrypted at all!!"))
     with pytest.raises(ObjectCorrupted):
         await read(encrypted, "org1/plain")
@@ -122,16 +123,17 @@ async def test_wrong_key_or_plain_file_is_rejected(encrypted, tmp_path):
 
 def test_encryption_key_length():
     with pytest.raises(ValueError):
-        FilesystemStorage("/tmp", encryption_key=b"short")
+        FilesystemStorage("/tmp", keys=b"short")
 
 
 @pytest.mark.parametrize("encryption_key", [None, KEY])
 async def test_failed_writes_leave_no_temporary_files(tmp_path, encryption_key):
-    storage = FilesystemStorage(tmp_path, encryption_key=encryption_key)
+    storage = FilesystemStorage(tmp_path, keys=encryption_key)
     await storage.put_stream("org1/keep", stream(b"keep"))
     with pytest.raises(Exception):
         await storage.put_content_addressed("org1", stream(blob(3 * 1024 * KiB)), max_size=KiB)
-    assert _all_files(tmp_path) == ["org1/keep"]
+    marker = [".encryption"] if encryption_key else []
+    assert _all_files(tmp_path) == [*marker, "org1/keep"]
 
 
 async def test_multipart_parts_are_private(tmp_path):
