@@ -1,13 +1,23 @@
-"""Engine, session factory and the embedded PostgreSQL (pgserver) used when no URL is set."""
+"""Engine, session factory and the embedded PostgreSQL (pgserver) used when no URL is set.
+
+TLS to PostgreSQL is asked for the libpq way, in the URL: `sslmode` (disable, allow, prefer,
+require, verify-ca, verify-full), `sslrootcert` (the CA file, or `system` for the system's
+trust store), `sslcert`/`sslkey`/`sslpassword` (a client certificate). SQLAlchemy hands URL
+parameters to asyncpg as keyword arguments, which asyncpg does not take under those names, so
+`connect_options` turns them into the one `ssl` argument asyncpg takes, with libpq's meaning;
+the engine, the LISTEN connection (events/broker.py) and Alembic (migrations/env.py) all
+connect through it.
+"""
 
 from __future__ import annotations
 
 import logging
+import ssl
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import make_url, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -23,6 +33,55 @@ def async_url(url: str) -> str:
     """Any PostgreSQL URL, rewritten for the asyncpg driver."""
     parsed = make_url(url)
     return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+TLS_PARAMETERS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword")
+_UNVERIFIED_MODES = {"allow", "prefer"}
+
+
+def connect_options(url: str) -> tuple[str, dict[str, Any]]:
+    """(the URL without libpq's TLS parameters, the keyword arguments asyncpg.connect needs
+    for them). With no `sslmode`, asyncpg's default applies (like libpq's: prefer)."""
+    parsed = make_url(url)
+    given = {name: parsed.query[name] for name in TLS_PARAMETERS if name in parsed.query}
+    clean = parsed.difference_update_query(TLS_PARAMETERS).render_as_string(hide_password=False)
+    mode = given.get("sslmode")
+    if mode is None:
+        if given:
+            raise ValueError(f"{', '.join(given)} given without sslmode")
+        return clean, {}
+    if mode == "disable":
+        return clean, {"ssl": False}
+    if mode in _UNVERIFIED_MODES:
+        return clean, {"ssl": mode}
+    if mode not in ("require", "verify-ca", "verify-full"):
+        raise ValueError(f"unknown sslmode {mode!r}")
+    return clean, {"ssl": _tls_context(mode, given)}
+
+
+def _tls_context(mode: str, given: dict[str, str]) -> ssl.SSLContext:
+    root = given.get("sslrootcert")
+    if root is None and mode != "require":
+        default = Path.home() / ".postgresql" / "root.crt"  # libpq's default
+        if not default.exists():
+            raise ValueError(f"sslmode={mode} needs sslrootcert (the CA that signed the server's certificate)")
+        root = str(default)
+    if root is None:  # require with no CA: encrypted, server not verified (libpq's meaning)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    else:  # a CA makes require verify the chain, like libpq's verify-ca
+        context = ssl.create_default_context(cafile=None if root == "system" else root)
+        context.check_hostname = mode == "verify-full"
+    if "sslcert" in given:
+        context.load_cert_chain(given["sslcert"], given.get("sslkey"), given.get("sslpassword"))
+    return context
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An asyncpg engine honouring the URL's libpq TLS parameters."""
+    clean, connect_args = connect_options(url)
+    return create_async_engine(clean, connect_args=connect_args, **kwargs)
 
 
 def start_embedded_postgres(data_dir: Path) -> str:
@@ -65,7 +124,7 @@ class Database:
         # round trip (";") instead of BEGIN, ";", ROLLBACK, and reads (loader batches,
         # listings) need no BEGIN/ROLLBACK around their statement. Use cases ask for their
         # READ COMMITTED transaction explicitly.
-        self.engine: AsyncEngine = create_async_engine(
+        self.engine: AsyncEngine = create_engine(
             url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True, isolation_level="AUTOCOMMIT",
             echo=echo,
         )

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from docgraph.config import get_settings
-from docgraph.db import resolve_database_url
+from docgraph.db import create_engine, resolve_database_url
 from docgraph.models import metadata
 
 config = context.config
@@ -25,7 +23,7 @@ def _run(connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(_url())
+    engine = create_engine(_url())  # with the URL's sslmode & co.
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()

@@ -30,6 +30,7 @@ import asyncpg
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy import make_url
 
+from ..db import connect_options
 from ..errors import RateLimited
 from .publish import EVENTS_CHANNEL, JOBS_CHANNEL, Event, decode
 
@@ -113,7 +114,7 @@ class Subscriber:
 class Broker:
     def __init__(self, database_url: str, *, channels: Iterable[str] = (EVENTS_CHANNEL, JOBS_CHANNEL),
                  queue_size: int = 1000, ping_seconds: float = 15.0) -> None:
-        self.dsn = listen_dsn(database_url)
+        self.dsn, self._connect_args = connect_options(listen_dsn(database_url))
         self.channels = tuple(channels)
         self.queue_size = queue_size
         self.ping_seconds = ping_seconds
@@ -227,7 +228,7 @@ class Broker:
         attempt, heard_before = 0, False
         while True:
             try:
-                connection = await asyncpg.connect(self.dsn, timeout=CONNECT_TIMEOUT)
+                connection = await asyncpg.connect(self.dsn, timeout=CONNECT_TIMEOUT, **self._connect_args)
             except Exception as exc:  # noqa: BLE001 - whatever the cause, retry with backoff
                 delay = reconnect_delay(attempt)
                 attempt += 1

@@ -32,7 +32,6 @@ from typing import BinaryIO
 from .base import (
     MIN_PART_SIZE,
     MiB,
-    ObjectCorrupted,
     ReencryptionBatch,
     HashingStream,
     ObjectInfo,

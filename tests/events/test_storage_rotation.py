@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 
-import httpx
 
 from docgraph.storage import storage_keys
 from tests.api.documents_helpers import member, pdf, uploaded
