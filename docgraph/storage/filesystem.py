@@ -5,19 +5,12 @@ over the destination and the directory fsynced, so readers see the old object or
 and a crash leaves at most a stale temporary file (see ``sweep_temporary``). Blocking calls run
 in worker threads in 1 MiB steps.
 
-Key rotation (``reencrypt``): objects sealed with an older key, or not encrypted at all (written
-before encryption was the default), are re-encrypted with the newest key, one at a time through
-the same write-then-rename, so every read sees a whole object under one key or the other. The
-file ``.encryption`` in the root names the key every object was under at the end of the last
-complete pass; while it is missing (a directory from before), objects without a header are read
-as plaintext. A fresh directory gets it at once.
+Key rotation: see key_rotation.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-import logging
 import os
 import re
 import shutil
@@ -31,8 +24,6 @@ from typing import BinaryIO
 
 from .base import (
     MIN_PART_SIZE,
-    MiB,
-    ReencryptionBatch,
     HashingStream,
     ObjectInfo,
     ObjectNotFound,
@@ -48,25 +39,14 @@ from .base import (
     validate_prefix,
 )
 from ..keyring import Keyring, make_key
-from .encryption import HEADER_SIZE, SEGMENT_SIZE, Header, SegmentCipher, SegmentEncryptor, parse_header, plaintext_size
+from .encryption import HEADER_SIZE, SEGMENT_SIZE, SegmentCipher, SegmentEncryptor, parse_header, plaintext_size
+from .key_rotation import MISSING, TMP, UPLOADS, KeyRotation, Superseded, open_root, read_header
 
 IO_CHUNK = 16 * SEGMENT_SIZE  # 1 MiB, whole segments so encrypted batches never split one
-_UPLOADS = ".multipart"
-_TMP = ".tmp-"
-_MARKER = ".encryption"
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
-_MISSING = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
-PLAINTEXT = "plaintext"
-UNKNOWN_KEY = "unknown"  # sealed before key ids were recorded
-
-log = logging.getLogger("docgraph.storage")
 
 
-class _Superseded(Exception):
-    """The object changed or vanished while it was being re-encrypted: leave it alone."""
-
-
-class FilesystemStorage(StorageBase):
+class FilesystemStorage(KeyRotation, StorageBase):
     def __init__(self, root: Path, keys: Keyring | bytes | None = None):
         """`keys`: the keyring that seals objects (one raw 32-byte key will do); None stores
         plaintext."""
@@ -75,7 +55,7 @@ class FilesystemStorage(StorageBase):
             keys = Keyring([make_key(keys)])
         self._cipher = SegmentCipher(keys) if keys is not None else None
         # Objects without a header are plaintext from before encryption, not damage.
-        self._plaintext_possible = self._cipher is None or _open_root(self.root, keys.current.id)
+        self._plaintext_possible = self._cipher is None or open_root(self.root, keys.current.id)
 
     def _path(self, key: str) -> Path:
         return self.root / validate_key(key)
@@ -86,7 +66,7 @@ class FilesystemStorage(StorageBase):
             return stored_size
         if not self._plaintext_possible:
             return plaintext_size(stored_size)
-        header = _read_header(path)
+        header = read_header(path)
         return stored_size if header is None else plaintext_size(stored_size, header.size)
 
     # -- writing ---------------------------------------------------------------------------
@@ -103,12 +83,12 @@ class FilesystemStorage(StorageBase):
         salt: bytes | None = None, replacing: int | None = None,
     ) -> StoredObject:
         """Atomically replace ``path``; the directory must exist. ``replacing``: the inode
-        ``path`` must still have at the end (re-encryption), else _Superseded."""
+        ``path`` must still have at the end (re-encryption), else Superseded."""
         stream = HashingStream(chunks, max_size)
-        tmp = path.with_name(f"{_TMP}{uuid.uuid4().hex}")
+        tmp = path.with_name(f"{TMP}{uuid.uuid4().hex}")
         try:
             f = await asyncio.to_thread(open, tmp, "xb")
-        except _MISSING:
+        except MISSING:
             raise ObjectNotFound(f"no directory for {key}") from None
         encryptor = self._cipher.encryptor(salt) if self._cipher else None
         try:
@@ -145,7 +125,7 @@ class FilesystemStorage(StorageBase):
         path = self._path(key)
         try:
             await asyncio.to_thread(path.unlink)
-        except _MISSING:
+        except MISSING:
             pass
 
     # -- reading ---------------------------------------------------------------------------
@@ -162,7 +142,7 @@ class FilesystemStorage(StorageBase):
     ) -> AsyncIterator[bytes]:
         try:
             f = await asyncio.to_thread(open, path, "rb")
-        except _MISSING:
+        except MISSING:
             raise ObjectNotFound(key) from None
         try:
             sealed, size = await asyncio.to_thread(self._open_sealed, f)
@@ -191,13 +171,13 @@ class FilesystemStorage(StorageBase):
         path = self._path(key)
         try:
             st = await asyncio.to_thread(path.stat)
-        except _MISSING:
+        except MISSING:
             return None
         if not stat.S_ISREG(st.st_mode):
             return None
         try:
             return await asyncio.to_thread(self._size, path, st.st_size)
-        except _MISSING:
+        except MISSING:
             return None
 
     async def list_keys(self, prefix: str) -> AsyncIterator[ObjectInfo]:
@@ -232,7 +212,7 @@ class FilesystemStorage(StorageBase):
     async def create_multipart(self, key: str) -> str:
         validate_key(key)
         upload_id = uuid.uuid4().hex
-        directory = self.root / _UPLOADS / upload_id
+        directory = self.root / UPLOADS / upload_id
 
         def create() -> None:
             directory.mkdir(parents=True)
@@ -243,12 +223,12 @@ class FilesystemStorage(StorageBase):
 
     async def _upload_dir(self, key: str, upload_id: str) -> Path:
         validate_key(key)
-        directory = self.root / _UPLOADS / upload_id
+        directory = self.root / UPLOADS / upload_id
         try:
             if _UPLOAD_ID.fullmatch(upload_id):
                 if await asyncio.to_thread((directory / "key").read_text) == key:
                     return directory
-        except _MISSING:
+        except MISSING:
             pass
         raise ObjectNotFound(f"no upload {upload_id!r} for {key}")
 
@@ -271,13 +251,13 @@ class FilesystemStorage(StorageBase):
         try:
             await self._write(path, key, chunks, max_size)
             return await asyncio.to_thread(self._etag, path)
-        except _MISSING:  # aborted meanwhile
+        except MISSING:  # aborted meanwhile
             raise ObjectNotFound(f"no upload {upload_id!r} for {key}") from None
 
     def _etag(self, path: Path) -> str:
         """A part's identity: its salt when sealed (kept by re-encryption), else inode and mtime
         (every write creates a new inode, so they change whenever a part is replaced)."""
-        header = _read_header(path) if self._cipher else None
+        header = read_header(path) if self._cipher else None
         if header is not None:
             return header.salt.hex()
         st = path.stat()
@@ -296,7 +276,7 @@ class FilesystemStorage(StorageBase):
 
         try:
             return await asyncio.to_thread(scan)
-        except _MISSING:
+        except MISSING:
             raise ObjectNotFound(f"no upload {upload_id!r} for {key}") from None
 
     async def complete_multipart(
@@ -350,7 +330,7 @@ class FilesystemStorage(StorageBase):
         def sweep() -> int:
             cutoff, removed = time.time() - older_than, 0
             for dirpath, dirnames, filenames in os.walk(self.root):
-                if Path(dirpath) == self.root / _UPLOADS:
+                if Path(dirpath) == self.root / UPLOADS:
                     for name in dirnames:
                         if _newest_mtime(Path(dirpath, name)) < cutoff:
                             shutil.rmtree(Path(dirpath, name), ignore_errors=True)
@@ -358,7 +338,7 @@ class FilesystemStorage(StorageBase):
                     dirnames.clear()
                 for name in filenames:
                     path = Path(dirpath, name)
-                    if name.startswith(_TMP) and path.stat().st_mtime < cutoff:
+                    if name.startswith(TMP) and path.stat().st_mtime < cutoff:
                         path.unlink(missing_ok=True)
                         removed += 1
             return removed
@@ -367,76 +347,6 @@ class FilesystemStorage(StorageBase):
 
     async def close(self) -> None:
         pass
-
-    # -- key rotation ----------------------------------------------------------------------
-
-    @property
-    def encryption_keys(self) -> Keyring | None:
-        return self._cipher.keys if self._cipher else None
-
-    def needs_reencryption(self) -> bool:
-        if self._cipher is None:
-            return False
-        try:
-            marked = (self.root / _MARKER).read_text().strip()
-        except _MISSING:
-            return True
-        return marked != self._cipher.keys.current.id
-
-    async def reencrypt(self, after: list[str] | None, *, limit: int = 100,
-                        max_bytes: int = 256 * MiB) -> ReencryptionBatch:
-        """Objects (parts of open uploads included) in path order after `after`."""
-        if self._cipher is None:
-            return ReencryptionBatch(None, 0, 0, None)
-        key_id = self._cipher.keys.current.id
-        objects = await asyncio.to_thread(_objects_after, self.root, tuple(after or ()), limit)
-        cursor, examined, changed, written = after, 0, 0, 0
-        for parts in objects:
-            size = await self._reencrypt_object(self.root.joinpath(*parts), key_id)
-            cursor, examined = list(parts), examined + 1
-            if size is not None:
-                changed, written = changed + 1, written + size
-                if written >= max_bytes:
-                    break
-        reached_end = len(objects) < limit and examined == len(objects)
-        return ReencryptionBatch(None if reached_end else cursor, examined, changed, key_id)
-
-    async def _reencrypt_object(self, path: Path, key_id: str) -> int | None:
-        """Seal one object with `key_id` unless it is already; its size when it was re-encrypted."""
-        try:
-            header, inode = await asyncio.to_thread(_header_and_inode, path)
-        except _MISSING:
-            return None
-        if header is not None and header.key_id == key_id:
-            return None
-        if header is None and not self._plaintext_possible:
-            log.warning("%s is neither encrypted nor from before encryption: left alone", path)
-            return None
-        key = path.relative_to(self.root).as_posix()
-        salt = header.salt if header is not None and header.key_id is not None else None
-        try:
-            stored = await self._write(path, key, self._read(path, key, 0, None), None, salt=salt, replacing=inode)
-        except (_Superseded, ObjectNotFound):
-            return None  # replaced or deleted meanwhile: whoever did it wrote with a current key
-        return stored.size
-
-    async def finish_reencryption(self, key_id: str) -> None:
-        await asyncio.to_thread(_write_marker, self.root, key_id)
-        self._plaintext_possible = False
-
-    async def key_usage(self) -> dict[str, int]:
-        def count() -> dict[str, int]:
-            usage: dict[str, int] = {}
-            for parts in _objects_after(self.root, (), None):
-                try:
-                    header = _read_header(self.root.joinpath(*parts))
-                except _MISSING:
-                    continue
-                name = PLAINTEXT if header is None else header.key_id or UNKNOWN_KEY
-                usage[name] = usage.get(name, 0) + 1
-            return usage
-
-        return await asyncio.to_thread(count) if self._cipher else {}
 
 
 def _write_block(f: BinaryIO, encryptor: SegmentEncryptor | None, block: bytearray) -> None:
@@ -455,9 +365,9 @@ def _commit(f: BinaryIO, tmp: Path, path: Path, encryptor: SegmentEncryptor | No
     if replacing is not None:
         try:
             if os.stat(path).st_ino != replacing:
-                raise _Superseded(path)
-        except _MISSING:
-            raise _Superseded(path) from None
+                raise Superseded(path)
+        except MISSING:
+            raise Superseded(path) from None
     os.replace(tmp, path)
     _fsync_dir(path.parent)
 
@@ -467,62 +377,6 @@ def _read_block(f: BinaryIO, sealed, start: int, stop: int) -> bytes:
         return b"".join(sealed.read_range(start, stop))
     f.seek(start)
     return f.read(stop - start + 1)
-
-
-def _read_header(path: Path) -> Header | None:
-    with open(path, "rb") as f:
-        return parse_header(f.read(HEADER_SIZE))
-
-
-def _header_and_inode(path: Path) -> tuple[Header | None, int]:
-    with open(path, "rb") as f:
-        return parse_header(f.read(HEADER_SIZE)), os.fstat(f.fileno()).st_ino
-
-
-def _objects_after(root: Path, after: tuple[str, ...], limit: int | None) -> list[tuple[str, ...]]:
-    """The next `limit` objects (path components) after `after`, in path order: every file
-    but temporary ones, including the parts of open multipart uploads."""
-    return list(itertools.islice(_walk(root, (), after), limit))
-
-
-def _walk(directory: Path, prefix: tuple[str, ...], after: tuple[str, ...]):
-    try:
-        with os.scandir(directory) as it:
-            entries = sorted(it, key=lambda entry: entry.name)
-    except _MISSING:
-        return
-    in_upload = len(prefix) == 2 and prefix[0] == _UPLOADS
-    for entry in entries:
-        parts = prefix + (entry.name,)
-        if entry.name.startswith(".") and not (entry.name == _UPLOADS and not prefix):
-            continue  # temporary files, the marker
-        if entry.is_dir(follow_symlinks=False):
-            if parts >= after[: len(parts)]:  # else the whole subtree lies before the cursor
-                yield from _walk(Path(entry.path), parts, after)
-        elif entry.is_file(follow_symlinks=False) and parts > after and (not in_upload or entry.name.isdigit()):
-            yield parts
-
-
-def _open_root(root: Path, key_id: str) -> bool:
-    """Whether plaintext objects may be in `root`: it holds objects but no `.encryption` file
-    (written before encryption was the default). An empty root is marked at once."""
-    try:
-        if (root / _MARKER).exists():
-            return False
-        root.mkdir(parents=True, exist_ok=True)
-        with os.scandir(root) as entries:
-            if any(not entry.name.startswith(".") or entry.name == _UPLOADS for entry in entries):
-                return True
-        _write_marker(root, key_id)
-    except OSError:  # an unusable root: check() says so, and nothing is read from it
-        pass
-    return False
-
-
-def _write_marker(root: Path, key_id: str) -> None:
-    tmp = root / f"{_TMP}{uuid.uuid4().hex}"
-    tmp.write_text(key_id)
-    os.replace(tmp, root / _MARKER)
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -549,10 +403,10 @@ def _scan(directory: Path, size_of) -> list[tuple[str, bool, int, float]]:
                     st = entry.stat(follow_symlinks=False)
                     try:
                         out.append((entry.name, False, size_of(Path(entry.path), st.st_size), st.st_mtime))
-                    except _MISSING:  # deleted meanwhile
+                    except MISSING:  # deleted meanwhile
                         continue
             return out
-    except _MISSING:
+    except MISSING:
         return []
 
 

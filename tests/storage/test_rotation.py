@@ -13,7 +13,7 @@ from storage_helpers import KiB, blob, read, stream
 from docgraph import keyring
 from docgraph.storage import FilesystemStorage, ObjectCorrupted, build_storage, rotate_storage_key
 from docgraph.storage.encryption import LEGACY_MAGIC, SALT_SIZE, SegmentEncryptor, _file_aead
-from docgraph.storage.filesystem import PLAINTEXT, UNKNOWN_KEY
+from docgraph.storage.key_rotation import PLAINTEXT, UNKNOWN_KEY
 
 SIZES = [0, 1, 70 * KiB, 300 * KiB]
 
