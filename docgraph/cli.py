@@ -137,7 +137,7 @@ def rotate_signing_key(data_dir: Optional[Path] = DataDir) -> None:
     from .auth.tokens import rotate_signing_key as rotate
 
     try:
-        key = rotate(_settings(data_dir))
+        key = rotate(settings_for(data_dir))
     except ValueError as error:
         typer.echo(f"{error}", err=True)
         raise typer.Exit(1) from None
@@ -152,7 +152,7 @@ def rotate_storage_key(data_dir: Optional[Path] = DataDir) -> None:
     from .events.storage_keys import request_reencryption
     from .storage import rotate_storage_key as rotate, storage_keys
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     if settings.storage_encryption_key:
         typer.echo(f"STORAGE_ENCRYPTION_KEY is set: its first key ({storage_keys(settings).current.id}) "
                    "is the newest; to rotate, put a new key first in it on every process")
@@ -180,7 +180,7 @@ def list_storage_keys(
     from .keyring import remove_keys
     from .storage import FilesystemStorage, storage_from_settings, storage_keys
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     storage = storage_from_settings(settings)
     if not isinstance(storage, FilesystemStorage):
         typer.echo("S3 objects are encrypted by the server (SSE); its keys rotate there")
