@@ -12,15 +12,22 @@ import strawberry
 from strawberry.types.nodes import SelectedField, Selection
 
 from .. import globalid
-from ..pagination import CountFn, Page
+from ..pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CountFn, Page
 from .context import Info
 
 T = TypeVar("T")
 
 
-@strawberry.interface
+@strawberry.interface(description="An object with a global ID, which `node` and `nodes` fetch again.")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The object's global ID: opaque, stable, unique across types.")
+
+
+# The arguments every connection takes.
+First = Annotated[int | None, strawberry.argument(
+    description=f"Page forward: at most this many items (0 to {MAX_PAGE_SIZE}, default {DEFAULT_PAGE_SIZE}).")]
+After = Annotated[str | None, strawberry.argument(
+    description="Page forward from this cursor (an edge's cursor, or pageInfo.endCursor of the previous page).")]
 
 
 def node_id(type_name: str) -> Any:
@@ -28,7 +35,7 @@ def node_id(type_name: str) -> Any:
     def resolve(root: Any) -> strawberry.ID:
         return strawberry.ID(globalid.encode(type_name, root.id))
 
-    return strawberry.field(resolver=resolve)
+    return strawberry.field(resolver=resolve, description=f"The {type_name}'s global ID (opaque; use it with `node`).")
 
 
 def shows(*row_types: type) -> Callable[[Any, Any], bool]:
@@ -46,29 +53,31 @@ def lazy_type(name: str, module: str) -> Any:
     return Annotated[name, strawberry.lazy(module)]
 
 
-@strawberry.type
+@strawberry.type(description="Where a page stands in its list, and the cursors to page on from it.")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="Whether more items follow this page (in list order).")
+    has_previous_page: bool = strawberry.field(description="Whether items come before this page (in list order).")
+    start_cursor: str | None = strawberry.field(
+        description="The first edge's cursor: pass it as `before` for the previous page; null on an empty page.")
+    end_cursor: str | None = strawberry.field(
+        description="The last edge's cursor: pass it as `after` for the next page; null on an empty page.")
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page, with the cursor that marks its place in the list.")
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(description="Opaque position of this item; stays valid while items are added.")
+    node: T = strawberry.field(description="The item itself.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of a list: its items in order, where the page stands, and the list's size.")
 class Connection(Generic[T]):
     """A page of T. `totalCount` runs its own count query, only when asked for."""
 
-    edges: list[Edge[T]]
-    page_info: PageInfo
+    edges: list[Edge[T]] = strawberry.field(description="The page's items, in list order.")
+    page_info: PageInfo = strawberry.field(description="Whether more items come before or after, and the cursors.")
     count: strawberry.Private[CountFn]
 
-    @strawberry.field
+    @strawberry.field(description="How many items the whole list holds (every page), as the viewer sees it.")
     async def total_count(self) -> int:
         return await self.count()
 

@@ -54,6 +54,13 @@ MUTATIONS: tuple[type, ...] = (
 SUBSCRIPTIONS: tuple[type, ...] = (notifications_subscriptions.Subscription,)
 
 
+def _root(name: str, description: str, parts: tuple[type, ...]) -> type:
+    """A root type made of the domains' parts."""
+    root = merge_types(name, parts)
+    root.__strawberry_definition__.description = description  # type: ignore[attr-defined]
+    return root
+
+
 def build_schema(*, allow_introspection: bool = True) -> strawberry.Schema:
     extensions: list[Any] = [
         ErrorShaping,
@@ -66,9 +73,12 @@ def build_schema(*, allow_introspection: bool = True) -> strawberry.Schema:
     if not allow_introspection:
         extensions.append(DisableIntrospection)
     return strawberry.Schema(
-        query=merge_types("Query", QUERIES),
-        mutation=merge_types("Mutation", MUTATIONS),
-        subscription=merge_types("Subscription", SUBSCRIPTIONS),
+        query=_root("Query", "What the signed-in viewer may read. Send `Authorization: Bearer <access token>`.",
+                    QUERIES),
+        mutation=_root("Mutation", "Changes. Each takes one `input` and answers a payload; a refused change "
+                                   "changes nothing and answers an error with `extensions.code`.", MUTATIONS),
+        subscription=_root("Subscription", "Live events over a websocket (graphql-transport-ws), authenticated "
+                                           "in connection_init.", SUBSCRIPTIONS),
         # Node implementations reachable only through the interface must be listed.
         types=list(NODE_TYPES.values()),
         extensions=extensions,

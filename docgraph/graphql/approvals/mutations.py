@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from typing import Annotated
+
 import strawberry
 
 from ... import models
@@ -22,13 +24,22 @@ async def _decide(info: Info, input: ReviewInput, decision: Callable[..., Awaita
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Apply the requested change (reviewers of the resource, not the requester).")
-    async def approve(self, info: Info, input: ReviewInput) -> ApprovalPayload:
+    async def approve(
+            self, info: Info,
+            input: Annotated[ReviewInput, strawberry.argument(description="The pending approval and a comment.")],
+    ) -> ApprovalPayload:
         return await _decide(info, input, approval_service.approve)
 
     @strawberry.mutation(description="Refuse the requested change (reviewers of the resource, not the requester).")
-    async def reject(self, info: Info, input: ReviewInput) -> ApprovalPayload:
+    async def reject(
+            self, info: Info,
+            input: Annotated[ReviewInput, strawberry.argument(description="The pending approval and a comment.")],
+    ) -> ApprovalPayload:
         return await _decide(info, input, approval_service.reject)
 
     @strawberry.mutation(description="Withdraw your own pending request.")
-    async def cancel_approval(self, info: Info, input: ReviewInput) -> ApprovalPayload:
+    async def cancel_approval(
+            self, info: Info,
+            input: Annotated[ReviewInput, strawberry.argument(description="Your pending approval and a comment.")],
+    ) -> ApprovalPayload:
         return await _decide(info, input, approval_service.cancel)

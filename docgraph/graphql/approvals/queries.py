@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ... import models
@@ -9,15 +11,16 @@ from ...pagination import PageRequest
 from ...services import approvals as approval_service
 from ..context import Info
 from ..enums import ApprovalStatus
-from ..pagination import Connection, to_connection
+from ..pagination import After, Connection, First, to_connection
 from .types import Approval
 
 
 @strawberry.type
 class Query:
     @strawberry.field(graphql_type=Connection[Approval], description="Approvals the viewer may review, or requested.")
-    async def approvals(self, info: Info, status: ApprovalStatus | None = None, first: int | None = None,
-                        after: str | None = None) -> Connection[models.Approval]:
+    async def approvals(self, info: Info, status: Annotated[ApprovalStatus | None, strawberry.argument(
+            description="Only approvals in this status; omit for all.")] = None,
+                        first: First = None, after: After = None) -> Connection[models.Approval]:
         page, count = await approval_service.list_approvals(
             info.context.db, info.context.principal, PageRequest.parse(first, after),
             status=status.value if status is not None else None)

@@ -19,18 +19,19 @@ from ..sharing.types import load_resource
 from ..tenancy.types import User
 
 # Imported directly: a lazy reference inside a union does not resolve in this Strawberry.
-ApprovalResource = Annotated[Folder | Document, strawberry.union("ApprovalResource")]
+ApprovalResource = Annotated[Folder | Document, strawberry.union(
+    "ApprovalResource", description="What an approval is about: a folder or a document.")]
 
 
 @strawberry.type(description="A request to replace or delete something, awaiting or after review.")
 class Approval(Node):
     id: strawberry.ID = node_id("Approval")
-    action: ApprovalAction
-    status: ApprovalStatus
-    requested_at: datetime
+    action: ApprovalAction = strawberry.field(description="The change that awaits or awaited review.")
+    status: ApprovalStatus = strawberry.field(description="Where the request stands.")
+    requested_at: datetime = strawberry.field(description="When the change was requested.")
     comment: str | None = strawberry.field(description="The requester's comment (for REPLACE, the change comment).")
     reviewed_at: datetime | None = strawberry.field(description="When it was decided or cancelled.")
-    review_comment: str | None
+    review_comment: str | None = strawberry.field(description="The reviewer's comment on the decision.")
     staged_file_size: int | None = strawberry.field(description="For REPLACE: the staged content's size.")
     staged_content_type: str | None = strawberry.field(description="For REPLACE: the staged content's type.")
     staged_content_hash: str | None = strawberry.field(description="For REPLACE: SHA-256 of the staged content.")
@@ -43,7 +44,7 @@ class Approval(Node):
             return load_resource(info, FOLDER, root.folder_id)
         return load_resource(info, DOCUMENT, root.document_id)  # type: ignore[arg-type]
 
-    @strawberry.field(graphql_type=User)
+    @strawberry.field(graphql_type=User, description="Who asked for the change.")
     @staticmethod
     def requested_by(root: models.Approval, info: Info) -> Later[models.User | None]:
         return info.context.loaders.user.load(root.requested_by)
@@ -64,12 +65,12 @@ class Approval(Node):
         return await info.context.loaders.approval.load(row_id)
 
 
-@strawberry.input
+@strawberry.input(description="An approval to decide or cancel, with an optional comment.")
 class ReviewInput:
-    approval_id: strawberry.ID
-    comment: str | None = None
+    approval_id: strawberry.ID = strawberry.field(description="The pending approval (an Approval ID).")
+    comment: str | None = strawberry.field(default=None, description="Why; kept with the decision and notified.")
 
 
-@strawberry.type
+@strawberry.type(description="The approval a review mutation decided or cancelled.")
 class ApprovalPayload:
-    approval: models.Approval = strawberry.field(graphql_type=Approval)
+    approval: models.Approval = strawberry.field(graphql_type=Approval, description="The approval as it is now.")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ... import models
 from ...pagination import PageRequest
 from ...services import audit_log as audit_log_service
 from ..context import Info
-from ..pagination import Connection, to_connection
+from ..pagination import After, Connection, First, to_connection
 from .types import AuditLogEntry, AuditLogFilter
 
 
@@ -16,8 +18,9 @@ from .types import AuditLogEntry, AuditLogFilter
 class Query:
     @strawberry.field(graphql_type=Connection[AuditLogEntry],
                       description="The organization's audit log, newest first; organization admins only.")
-    async def audit_log(self, info: Info, filter: AuditLogFilter | None = None, first: int | None = None,
-                        after: str | None = None) -> Connection[models.AuditLog]:
+    async def audit_log(self, info: Info, filter: Annotated[AuditLogFilter | None, strawberry.argument(
+            description="Conditions the entries must meet; omit for all.")] = None,
+                        first: First = None, after: After = None) -> Connection[models.AuditLog]:
         page = PageRequest.parse(first, after)
         audit_filter = filter.parse() if filter is not None else audit_log_service.AuditFilter()
         rows, count = await audit_log_service.list_entries(info.context.db, info.context.principal,

@@ -29,20 +29,21 @@ def _resource_id(root: models.AuditLog) -> strawberry.ID | None:
     return strawberry.ID(globalid.encode(RESOURCE_TYPE_NAMES[root.resource_type], root.resource_id))
 
 
-@strawberry.type
+@strawberry.type(description="One event of the organization's append-only, hash-chained audit log.")
 class AuditLogEntry(Node):
     id: strawberry.ID = node_id("AuditLogEntry")
-    action: AuditAction
-    resource_type: AuditResourceType
+    action: AuditAction = strawberry.field(description="What was done.")
+    resource_type: AuditResourceType = strawberry.field(description="The kind of thing it was done to.")
     resource_id: strawberry.ID | None = strawberry.field(
         resolver=_resource_id, description="The resource's global ID (use it with `node`), when the action had one.")
-    resource_name: str | None
-    change_details: JSON | None
-    ip_address: str | None
-    user_agent: str | None
-    timestamp: datetime
-    status: AuditStatus
-    error_message: str | None
+    resource_name: str | None = strawberry.field(description="The resource's name at the time of the event.")
+    change_details: JSON | None = strawberry.field(
+        description="A JSON object with the event's particulars (what changed, counts, targets).")
+    ip_address: str | None = strawberry.field(description="The client address the request came from, if known.")
+    user_agent: str | None = strawberry.field(description="The client's User-Agent header, if it sent one.")
+    timestamp: datetime = strawberry.field(description="When the event happened.")
+    status: AuditStatus = strawberry.field(description="Whether the attempt succeeded.")
+    error_message: str | None = strawberry.field(description="For a FAILURE: why it failed.")
 
     @strawberry.field(graphql_type=User | None, description="Who acted; null for events without a known user.")
     @staticmethod
@@ -59,13 +60,13 @@ class AuditLogEntry(Node):
         return await info.context.loaders.audit_log_entry.load(row_id)
 
 
-@strawberry.input
+@strawberry.input(description="Conditions on audit log entries; an entry must meet every one given.")
 class AuditLogFilter:
-    actions: list[AuditAction] | None = None
+    actions: list[AuditAction] | None = strawberry.field(default=None, description="Any of these actions.")
     resource_id: strawberry.ID | None = strawberry.field(
         default=None, description="The resource's global ID (a bare UUID is accepted too).")
-    user_id: strawberry.ID | None = None
-    status: AuditStatus | None = None
+    user_id: strawberry.ID | None = strawberry.field(default=None, description="Events of this user (a User ID).")
+    status: AuditStatus | None = strawberry.field(default=None, description="Only successes, or only failures.")
     from_: datetime | None = strawberry.field(default=None, name="from", description="At or after this time.")
     to: datetime | None = strawberry.field(default=None, description="Before this time.")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ...globalid import decode_as
@@ -20,8 +22,13 @@ def _signed_in(info: Info, signed_in: SignedIn) -> SignedIn:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(graphql_type=AuthPayload)
-    async def login(self, info: Info, input: LoginInput) -> SignedIn:
+    @strawberry.mutation(graphql_type=AuthPayload,
+                         description="Sign in with email and password: the tokens for one organization.")
+    async def login(
+            self, info: Info,
+            input: Annotated[LoginInput, strawberry.argument(
+                description="The credentials, and the organization for a user of several without a default.")],
+    ) -> SignedIn:
         context = info.context
         organization_id = decode_as(input.organization_id, "Organization") if input.organization_id else None
         signed_in = await auth_service.login(
@@ -30,15 +37,24 @@ class Mutation:
         )
         return _signed_in(info, signed_in)
 
-    @strawberry.mutation(graphql_type=AuthPayload)
-    async def refresh_token(self, info: Info, input: RefreshTokenInput) -> SignedIn:
+    @strawberry.mutation(graphql_type=AuthPayload,
+                         description="Trade a refresh token for new tokens (the old refresh token stops working).")
+    async def refresh_token(
+            self, info: Info,
+            input: Annotated[RefreshTokenInput, strawberry.argument(description="The refresh token to trade.")],
+    ) -> SignedIn:
         context = info.context
         signed_in = await auth_service.refresh(context.db, context.services.signer, context.settings,
                                                context.client, refresh_token=input.refresh_token)
         return _signed_in(info, signed_in)
 
-    @strawberry.mutation(graphql_type=AuthPayload)
-    async def switch_organization(self, info: Info, input: SwitchOrganizationInput) -> SignedIn:
+    @strawberry.mutation(graphql_type=AuthPayload,
+                         description="New tokens for another organization of the viewer (the current session is kept).")
+    async def switch_organization(
+            self, info: Info,
+            input: Annotated[SwitchOrganizationInput, strawberry.argument(
+                description="The organization to switch to.")],
+    ) -> SignedIn:
         context = info.context
         organization_id = decode_as(input.organization_id, "Organization")
         signed_in = await auth_service.switch_organization(

@@ -11,6 +11,6 @@ from ..tenancy.types import Viewer
 
 @strawberry.type
 class Query:
-    @strawberry.field(graphql_type=Viewer)
+    @strawberry.field(graphql_type=Viewer, description="The signed-in user: account, organization, role, My Drive.")
     async def me(self, info: Info) -> Principal:
         return info.context.principal

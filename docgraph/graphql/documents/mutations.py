@@ -3,7 +3,7 @@ Replace and delete may await review: the payload then carries the approval inste
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -39,7 +39,11 @@ def document_payload(result: models.Document | models.Approval) -> DocumentPaylo
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="A new document from a file (multipart request), as version 1.")
-    async def upload_document(self, info: Info, input: UploadDocumentInput) -> DocumentPayload:
+    async def upload_document(
+            self, info: Info,
+            input: Annotated[UploadDocumentInput, strawberry.argument(
+                description="The folder, the file part and the document's details.")],
+    ) -> DocumentPayload:
         context = info.context
         return document_payload(await document_service.create_document(
             context.db, context.principal, storage=context.services.storage,
@@ -47,15 +51,22 @@ class Mutation:
             description=input.description, tags=input.tags, metadata=input.metadata))
 
     @strawberry.mutation(description="A new version of a document from a file (multipart request).")
-    async def replace_document(self, info: Info, input: ReplaceDocumentInput) -> DocumentPayload:
+    async def replace_document(
+            self, info: Info,
+            input: Annotated[ReplaceDocumentInput, strawberry.argument(
+                description="The document, the file part and a change comment.")],
+    ) -> DocumentPayload:
         context = info.context
         return document_payload(await document_service.replace_document(
             context.db, context.principal, storage=context.services.storage,
             document_id=decode_as(input.document_id, "Document"), content=staged_file(input.file),
             change_comment=input.change_comment))
 
-    @strawberry.mutation
-    async def update_document(self, info: Info, input: UpdateDocumentInput) -> DocumentPayload:
+    @strawberry.mutation(description="Change a document's name, description, tags or metadata (needs UPDATE).")
+    async def update_document(
+            self, info: Info,
+            input: Annotated[UpdateDocumentInput, strawberry.argument(description="The document and what to change.")],
+    ) -> DocumentPayload:
         for field, value in (("name", input.name), ("tags", input.tags)):
             if value is None:
                 raise BadInput(f"{field} cannot be null; omit it to keep the current value", field=field)
@@ -66,31 +77,51 @@ class Mutation:
             tags=None if input.tags is strawberry.UNSET else input.tags,
             metadata=sent(input.metadata)))
 
-    @strawberry.mutation
-    async def move_document(self, info: Info, input: MoveDocumentInput) -> DocumentPayload:
+    @strawberry.mutation(description="Move a document to another folder (DELETE on it, CREATE on the target).")
+    async def move_document(
+            self, info: Info,
+            input: Annotated[MoveDocumentInput, strawberry.argument(
+                description="The document and the folder it goes to.")],
+    ) -> DocumentPayload:
         return document_payload(await document_service.move_document(
             info.context.db, info.context.principal, document_id=decode_as(input.document_id, "Document"),
             folder_id=decode_as(input.folder_id, "Folder")))
 
-    @strawberry.mutation
-    async def delete_document(self, info: Info, input: DeleteDocumentInput) -> DocumentPayload:
+    @strawberry.mutation(description="Delete a document (to the trash); the approval policy may make it await review.")
+    async def delete_document(
+            self, info: Info,
+            input: Annotated[DeleteDocumentInput, strawberry.argument(
+                description="The document, and a comment for reviewers.")],
+    ) -> DocumentPayload:
         return document_payload(await document_service.delete_document(
             info.context.db, info.context.principal, document_id=decode_as(input.document_id, "Document"),
             comment=input.comment))
 
-    @strawberry.mutation
-    async def restore_document(self, info: Info, input: RestoreInput) -> DocumentPayload:
+    @strawberry.mutation(description="Bring a deleted document back from the trash.")
+    async def restore_document(
+            self, info: Info,
+            input: Annotated[RestoreInput, strawberry.argument(description="The deleted document.")],
+    ) -> DocumentPayload:
         return document_payload(await document_service.restore_document(
             info.context.db, info.context.principal, document_id=decode_as(input.id, "Document")))
 
-    @strawberry.mutation
-    async def lock_document(self, info: Info, input: LockDocumentInput) -> DocumentPayload:
+    @strawberry.mutation(description=(
+        "Lock a document: only the viewer (or an admin) can change it until it is unlocked."))
+    async def lock_document(
+            self, info: Info,
+            input: Annotated[LockDocumentInput, strawberry.argument(
+                description="The document and when the lock lapses.")],
+    ) -> DocumentPayload:
         return document_payload(await document_service.lock_document(
             info.context.db, info.context.principal, document_id=decode_as(input.document_id, "Document"),
             expires_at=input.expires_at))
 
-    @strawberry.mutation
-    async def unlock_document(self, info: Info, input: UnlockDocumentInput) -> DocumentPayload:
+    @strawberry.mutation(description="Release a document's lock (the holder, or an admin with force).")
+    async def unlock_document(
+            self, info: Info,
+            input: Annotated[UnlockDocumentInput, strawberry.argument(
+                description="The document, and whether to force someone else's lock.")],
+    ) -> DocumentPayload:
         return document_payload(await document_service.unlock_document(
             info.context.db, info.context.principal, document_id=decode_as(input.document_id, "Document"),
             force=bool(input.force)))

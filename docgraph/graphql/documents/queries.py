@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ... import models
@@ -14,7 +16,8 @@ from .types import Document
 @strawberry.type
 class Query:
     @strawberry.field(graphql_type=Document | None, description="A document the viewer may see; NOT_FOUND otherwise.")
-    async def document(self, info: Info, id: strawberry.ID) -> models.Document:
+    async def document(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
+            description="The document's ID.")]) -> models.Document:
         info.context.principal.require_organization()
         row = await info.context.loaders.visible_document.load(decode_as(id, "Document"))
         if row is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -23,7 +23,7 @@ from ...services.documents import lock_is_active
 from ...services.listings import Listing, Relation
 from ..context import Info, Later
 from ..enums import ApprovalStatus
-from ..pagination import Connection, Node, lazy_type, node_id, selects, shows, to_connection
+from ..pagination import After, Connection, First, Node, lazy_type, node_id, selects, shows, to_connection
 from ..scalars import JSON, Upload
 from ..sharing.relations import my_permissions, shares_of
 from ..tenancy.types import User
@@ -51,37 +51,40 @@ async def download_url(info: Info, document_id: uuid.UUID, version_id: uuid.UUID
 class DocumentLock:
     """Objects are the locked document's row."""
 
-    locked_at: datetime
+    locked_at: datetime = strawberry.field(description="When the lock was taken.")
 
-    @strawberry.field(graphql_type=datetime | None)
+    @strawberry.field(graphql_type=datetime | None,
+                      description="When the lock lapses by itself; null: it holds until unlocked.")
     @staticmethod
     def expires_at(root: models.Document) -> datetime | None:
         return root.lock_expires_at
 
-    @strawberry.field(graphql_type=User)
+    @strawberry.field(graphql_type=User,
+                      description="Who holds the lock: only they (or an admin) may change the document.")
     @staticmethod
     def locked_by(root: models.Document, info: Info) -> Later[models.User | None]:
         return info.context.loaders.user.now_or_later(root.locked_by)  # type: ignore[arg-type]
 
 
-@strawberry.type
+@strawberry.type(description="One immutable version of a document's content.")
 class DocumentVersion(Node):
     id: strawberry.ID = node_id("DocumentVersion")
-    version_number: int
-    file_size: int
-    content_type: str
+    version_number: int = strawberry.field(description="1 for the first upload, then 2, 3... with no gaps.")
+    file_size: int = strawberry.field(description="The content's size, in bytes.")
+    content_type: str = strawberry.field(description="The content's media type, such as application/pdf.")
     content_hash: str = strawberry.field(description="SHA-256 of the content, hexadecimal.")
-    change_comment: str | None
-    created_at: datetime
-    download_count: int
-    last_downloaded_at: datetime | None
+    change_comment: str | None = strawberry.field(description="What the uploader said changed in this version.")
+    created_at: datetime = strawberry.field(description="When this version was uploaded.")
+    download_count: int = strawberry.field(description="How many download links were issued for this version.")
+    last_downloaded_at: datetime | None = strawberry.field(
+        description="When a download link was last issued for it; null if never.")
 
-    @strawberry.field(graphql_type=DocumentRef)
+    @strawberry.field(graphql_type=DocumentRef, description="The document this is a version of.")
     @staticmethod
     def document(root: models.DocumentVersion, info: Info) -> Later[models.Document | None]:
         return info.context.loaders.document.now_or_later(root.document_id)
 
-    @strawberry.field(graphql_type=User)
+    @strawberry.field(graphql_type=User, description="Who uploaded this version.")
     @staticmethod
     def created_by(root: models.DocumentVersion, info: Info) -> Later[models.User | None]:
         return info.context.loaders.user.now_or_later(root.created_by)
@@ -110,40 +113,44 @@ def _lock(root: models.Document) -> models.Document | None:
     return root if lock_is_active(root) else None
 
 
-@strawberry.type
+@strawberry.type(description="A file kept in a folder, with its versions, shares and approvals.")
 class Document(Node):
     id: strawberry.ID = node_id("Document")
-    name: str
-    description: str | None
-    content_type: str
-    file_size: int
-    tags: list[str]
-    metadata: JSON = strawberry.field(resolver=_metadata)
-    version_count: int
+    name: str = strawberry.field(description="The document's name, unique among the live documents of its folder.")
+    description: str | None = strawberry.field(description="A free description of the document.")
+    content_type: str = strawberry.field(description="The current version's media type, such as application/pdf.")
+    file_size: int = strawberry.field(description="The current version's size, in bytes.")
+    tags: list[str] = strawberry.field(description="Labels for finding the document (see search's tags filter).")
+    metadata: JSON = strawberry.field(
+        resolver=_metadata, description="A JSON object of the client's own fields (see search's metadata filter).")
+    version_count: int = strawberry.field(description="How many versions the document has had.")
     lock: DocumentLock | None = strawberry.field(
         resolver=_lock, graphql_type=DocumentLock | None, description="The live lock; null when unlocked or expired.")
-    created_at: datetime
-    updated_at: datetime
-    deleted_at: datetime | None
+    created_at: datetime = strawberry.field(description="When the document was first uploaded.")
+    updated_at: datetime = strawberry.field(description="When the document or its content last changed.")
+    deleted_at: datetime | None = strawberry.field(
+        description="When the document (or a folder above it) was deleted; null while it is live.")
 
-    @strawberry.field(graphql_type=FolderRef)
+    @strawberry.field(graphql_type=FolderRef,
+                      description="The folder holding the document; null when the viewer cannot see that folder "
+                                  "(a document shared on its own).")
     @staticmethod
     def folder(root: models.Document, info: Info) -> Later[models.Folder | None]:
         return info.context.loaders.folder.now_or_later(root.folder_id)
 
-    @strawberry.field(graphql_type=DocumentVersion)
+    @strawberry.field(graphql_type=DocumentVersion, description="The version downloads and previews show.")
     @staticmethod
     def current_version(root: models.Document, info: Info) -> Later[models.DocumentVersion | None]:
         return info.context.loaders.document_version.now_or_later(root.current_version_id)  # type: ignore[arg-type]
 
     @strawberry.field(graphql_type=Connection[DocumentVersion], description="All versions, newest first.")
     @staticmethod
-    async def versions(root: models.Document, info: Info, first: int | None = None,
-                       after: str | None = None) -> Connection[models.DocumentVersion]:
+    async def versions(root: models.Document, info: Info, first: First = None,
+                       after: After = None) -> Connection[models.DocumentVersion]:
         page, count = await document_service.list_versions(info.context.db, root.id, PageRequest.parse(first, after))
         return to_connection(page, count)
 
-    @strawberry.field(graphql_type=User)
+    @strawberry.field(graphql_type=User, description="Who uploaded the first version.")
     @staticmethod
     def created_by(root: models.Document, info: Info) -> Later[models.User | None]:
         return info.context.loaders.user.now_or_later(root.created_by)
@@ -168,8 +175,9 @@ class Document(Node):
                       description="Requests to replace or delete the document, newest first: all of them for "
                                   "its reviewers, the viewer's own for everyone else.")
     @staticmethod
-    async def approvals(root: models.Document, info: Info, status: ApprovalStatus | None = None,
-                        first: int | None = None, after: str | None = None) -> Connection[models.Approval]:
+    async def approvals(root: models.Document, info: Info, status: Annotated[ApprovalStatus | None, strawberry.argument(
+            description="Only approvals in this status; omit for all.")] = None,
+                        first: First = None, after: After = None) -> Connection[models.Approval]:
         page, count = await approval_service.list_approvals(
             info.context.db, info.context.principal, PageRequest.parse(first, after),
             status=status.value if status is not None else None, document_id=root.id)
@@ -211,27 +219,28 @@ async def document_connection(info: Info, listing: Listing[models.Document]) -> 
 
 # --- inputs and payloads -----------------------------------------------------------------------------
 
-@strawberry.input
+@strawberry.input(description="A new document from a file sent with the GraphQL multipart request.")
 class UploadDocumentInput:
-    folder_id: strawberry.ID
-    file: Upload
+    folder_id: strawberry.ID = strawberry.field(description="The folder to upload into (a Folder ID).")
+    file: Upload = strawberry.field(description="The file: a part of the multipart request.")
     name: str | None = strawberry.field(default=None, description="Defaults to the uploaded file's name.")
-    description: str | None = None
-    tags: list[str] | None = None
-    metadata: JSON | None = None
+    description: str | None = strawberry.field(default=None, description="A free description of the document.")
+    tags: list[str] | None = strawberry.field(default=None, description="Labels for finding the document.")
+    metadata: JSON | None = strawberry.field(default=None, description="A JSON object of the client's own fields.")
 
 
-@strawberry.input
+@strawberry.input(description="A new version of a document from a file sent with the GraphQL multipart request.")
 class ReplaceDocumentInput:
-    document_id: strawberry.ID
-    file: Upload
-    change_comment: str | None = None
+    document_id: strawberry.ID = strawberry.field(description="The document to replace (a Document ID).")
+    file: Upload = strawberry.field(description="The new content: a part of the multipart request.")
+    change_comment: str | None = strawberry.field(
+        default=None, description="What changed; kept with the version and shown to reviewers.")
 
 
-@strawberry.input
+@strawberry.input(description="Changes a document's name, description, tags or metadata (not its content).")
 class UpdateDocumentInput:
-    document_id: strawberry.ID
-    name: str | None = strawberry.UNSET
+    document_id: strawberry.ID = strawberry.field(description="The document to change (a Document ID).")
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="The new name; omit to keep it.")
     description: str | None = strawberry.field(
         default=strawberry.UNSET, description="Omit to keep it; null or empty clears it.")
     tags: list[str] | None = strawberry.field(default=strawberry.UNSET, description="Replaces the tags.")
@@ -239,32 +248,35 @@ class UpdateDocumentInput:
         default=strawberry.UNSET, description="Replaces the metadata object; null clears it.")
 
 
-@strawberry.input
+@strawberry.input(description="Moves a document to another folder.")
 class MoveDocumentInput:
-    document_id: strawberry.ID
-    folder_id: strawberry.ID
+    document_id: strawberry.ID = strawberry.field(description="The document to move (a Document ID).")
+    folder_id: strawberry.ID = strawberry.field(description="The folder it goes to (a Folder ID).")
 
 
-@strawberry.input
+@strawberry.input(description="Deletes a document (to the trash, restorable).")
 class DeleteDocumentInput:
-    document_id: strawberry.ID
-    comment: str | None = None
+    document_id: strawberry.ID = strawberry.field(description="The document to delete (a Document ID).")
+    comment: str | None = strawberry.field(
+        default=None, description="Why: shown to reviewers when the deletion awaits approval.")
 
 
-@strawberry.input
+@strawberry.input(description="Locks a document so that only the viewer (or an admin) can change it.")
 class LockDocumentInput:
-    document_id: strawberry.ID
-    expires_at: datetime | None = None
+    document_id: strawberry.ID = strawberry.field(description="The document to lock (a Document ID).")
+    expires_at: datetime | None = strawberry.field(
+        default=None, description="When the lock lapses by itself; omit for a lock that holds until unlocked.")
 
 
-@strawberry.input
+@strawberry.input(description="Releases a document's lock.")
 class UnlockDocumentInput:
-    document_id: strawberry.ID
+    document_id: strawberry.ID = strawberry.field(description="The document to unlock (a Document ID).")
     force: bool | None = strawberry.field(default=None, description="Admins: release someone else's lock.")
 
 
 @strawberry.type(description="document is set when the change was applied; approval when it awaits review.")
 class DocumentPayload:
-    document: models.Document | None = strawberry.field(graphql_type=Document | None)
+    document: models.Document | None = strawberry.field(
+        graphql_type=Document | None, description="The document as it is now; null when the change awaits review.")
     approval: models.Approval | None = strawberry.field(
         default=None, graphql_type=ApprovalRef | None, description="Set when the change awaits review.")

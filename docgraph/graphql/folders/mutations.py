@@ -3,6 +3,8 @@ restore."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ... import models
@@ -18,15 +20,22 @@ from .types import (
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation
-    async def create_folder(self, info: Info, input: CreateFolderInput) -> FolderPayload:
+    @strawberry.mutation(description="Create a folder (needs CREATE on the parent).")
+    async def create_folder(
+            self, info: Info,
+            input: Annotated[CreateFolderInput, strawberry.argument(
+                description="The parent folder, the name and a description.")],
+    ) -> FolderPayload:
         row = await folder_service.create_folder(
             info.context.db, info.context.principal, parent_id=decode_as(input.parent_id, "Folder"),
             name=input.name, description=input.description)
         return FolderPayload(folder=row)
 
-    @strawberry.mutation
-    async def update_folder(self, info: Info, input: UpdateFolderInput) -> FolderPayload:
+    @strawberry.mutation(description="Rename a folder or change its description (needs UPDATE).")
+    async def update_folder(
+            self, info: Info,
+            input: Annotated[UpdateFolderInput, strawberry.argument(description="The folder and what to change.")],
+    ) -> FolderPayload:
         if input.name is None:
             raise BadInput("name cannot be null; omit it to keep the current name", field="name")
         name = None if input.name is strawberry.UNSET else input.name
@@ -35,15 +44,23 @@ class Mutation:
             name=name, description=sent(input.description))
         return FolderPayload(folder=row)
 
-    @strawberry.mutation
-    async def move_folder(self, info: Info, input: MoveFolderInput) -> FolderPayload:
+    @strawberry.mutation(description=(
+        "Move a folder, with everything in it, under another folder (DELETE on it, CREATE on the target)."))
+    async def move_folder(
+            self, info: Info,
+            input: Annotated[MoveFolderInput, strawberry.argument(description="The folder and its new parent.")],
+    ) -> FolderPayload:
         row = await folder_service.move_folder(
             info.context.db, info.context.principal, folder_id=decode_as(input.folder_id, "Folder"),
             new_parent_id=decode_as(input.new_parent_id, "Folder"))
         return FolderPayload(folder=row)
 
     @strawberry.mutation(description="Delete a folder and its contents; a non-empty folder may await review.")
-    async def delete_folder(self, info: Info, input: DeleteFolderInput) -> FolderPayload:
+    async def delete_folder(
+            self, info: Info,
+            input: Annotated[DeleteFolderInput, strawberry.argument(
+                description="The folder, and a comment for reviewers.")],
+    ) -> FolderPayload:
         row = await folder_service.delete_folder(
             info.context.db, info.context.principal, folder_id=decode_as(input.folder_id, "Folder"),
             comment=input.comment)
@@ -51,8 +68,11 @@ class Mutation:
             return FolderPayload(folder=None, approval=row)
         return FolderPayload(folder=row)
 
-    @strawberry.mutation
-    async def restore_folder(self, info: Info, input: RestoreInput) -> FolderPayload:
+    @strawberry.mutation(description="Bring a deleted folder back from the trash, with what its deletion hid.")
+    async def restore_folder(
+            self, info: Info,
+            input: Annotated[RestoreInput, strawberry.argument(description="The deleted folder.")],
+    ) -> FolderPayload:
         row = await folder_service.restore_folder(
             info.context.db, info.context.principal, folder_id=decode_as(input.id, "Folder"))
         return FolderPayload(folder=row)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ... import models
@@ -16,7 +18,8 @@ from .types import Folder
 @strawberry.type
 class Query:
     @strawberry.field(graphql_type=Folder | None, description="A folder the viewer may see; NOT_FOUND otherwise.")
-    async def folder(self, info: Info, id: strawberry.ID) -> models.Folder:
+    async def folder(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
+            description="The folder's ID.")]) -> models.Folder:
         info.context.principal.require_organization()
         folder_id = decode_as(id, "Folder")
         loaders = info.context.loaders

@@ -18,7 +18,7 @@ from ...services import folders as folder_service
 from ..context import Info, Later
 from ..documents.types import Document, document_connection, joined_relations
 from ..enums import DriveKind
-from ..pagination import Connection, Node, lazy_type, node_id, shows, to_connection
+from ..pagination import After, Connection, First, Node, lazy_type, node_id, shows, to_connection
 from ..sharing.relations import my_permissions, shares_of
 from ..tenancy.types import Department, User
 
@@ -35,15 +35,16 @@ def _drive(root: models.Folder) -> DriveKind:
     return DriveKind.ORGANIZATION if root.owner_type == "ORG" else DriveKind.PERSONAL
 
 
-@strawberry.type
+@strawberry.type(description="A folder of a drive: an organization drive (a department's) or a member's My Drive.")
 class Folder(Node):
     id: strawberry.ID = node_id("Folder")
-    name: str
-    description: str | None
-    drive: DriveKind = strawberry.field(resolver=_drive)
-    created_at: datetime
-    updated_at: datetime
-    deleted_at: datetime | None
+    name: str = strawberry.field(description="The folder's name, unique among the live folders beside it.")
+    description: str | None = strawberry.field(description="A free description of the folder.")
+    drive: DriveKind = strawberry.field(resolver=_drive, description="Which kind of drive the folder is in.")
+    created_at: datetime = strawberry.field(description="When the folder was created.")
+    updated_at: datetime = strawberry.field(description="When the folder was last renamed, described or moved.")
+    deleted_at: datetime | None = strawberry.field(
+        description="When the folder (or a folder above it) was deleted; null while it is live.")
 
     @strawberry.field(graphql_type=FolderRef | None, description="The parent folder, when the viewer may see it.")
     @staticmethod
@@ -74,15 +75,15 @@ class Folder(Node):
             return None
         return await info.context.loaders.user.load(root.owner_id)
 
-    @strawberry.field(graphql_type=User)
+    @strawberry.field(graphql_type=User, description="Who created the folder.")
     @staticmethod
     def created_by(root: models.Folder, info: Info) -> Later[models.User | None]:
         return info.context.loaders.user.now_or_later(root.created_by)
 
     @strawberry.field(graphql_type=Connection[FolderRef], description="Live subfolders the viewer may view, by name.")
     @staticmethod
-    async def children(root: models.Folder, info: Info, first: int | None = None,
-                       after: str | None = None) -> Connection[models.Folder]:
+    async def children(root: models.Folder, info: Info, first: First = None,
+                       after: After = None) -> Connection[models.Folder]:
         request = PageRequest.parse(first, after)
         page, count = await folder_service.list_children(info.context.db, info.context.principal, root.id, request)
         return to_connection(page, count)
@@ -90,8 +91,8 @@ class Folder(Node):
     @strawberry.field(graphql_type=Connection[Document],
                       description="Live documents of the folder the viewer may view, by name.")
     @staticmethod
-    async def documents(root: models.Folder, info: Info, first: int | None = None,
-                        after: str | None = None) -> Connection[models.Document]:
+    async def documents(root: models.Folder, info: Info, first: First = None,
+                        after: After = None) -> Connection[models.Document]:
         request = PageRequest.parse(first, after)
         listing = await document_service.list_folder_documents(
             info.context.db, info.context.principal, root.id, request, related=joined_relations(info))
@@ -117,40 +118,46 @@ class Folder(Node):
 
 # --- inputs and payloads -----------------------------------------------------------------------------
 
-@strawberry.input
+@strawberry.input(description="A new folder inside a folder the viewer may CREATE in.")
 class CreateFolderInput:
-    parent_id: strawberry.ID
-    name: str
-    description: str | None = None
+    parent_id: strawberry.ID = strawberry.field(description="The folder to create it in (a Folder ID).")
+    name: str = strawberry.field(description="The new folder's name, unique among the live folders beside it.")
+    description: str | None = strawberry.field(default=None, description="A free description of the folder.")
 
 
-@strawberry.input
+@strawberry.input(description="Renames a folder or changes its description (needs UPDATE on it).")
 class UpdateFolderInput:
-    folder_id: strawberry.ID
-    name: str | None = strawberry.UNSET
+    folder_id: strawberry.ID = strawberry.field(description="The folder to change (a Folder ID).")
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="The new name; omit to keep it.")
     description: str | None = strawberry.field(
         default=strawberry.UNSET, description="Omit to keep it; null or empty clears it.")
 
 
-@strawberry.input
+@strawberry.input(description="Moves a folder, with everything in it, under another folder.")
 class MoveFolderInput:
-    folder_id: strawberry.ID
-    new_parent_id: strawberry.ID
+    folder_id: strawberry.ID = strawberry.field(description="The folder to move (a Folder ID).")
+    new_parent_id: strawberry.ID = strawberry.field(
+        description="Where it goes (a Folder ID); not the folder itself nor anything inside it.")
 
 
-@strawberry.input
+@strawberry.input(description="Deletes a folder and everything in it (to the trash, restorable).")
 class DeleteFolderInput:
-    folder_id: strawberry.ID
-    comment: str | None = None
+    folder_id: strawberry.ID = strawberry.field(description="The folder to delete (a Folder ID).")
+    comment: str | None = strawberry.field(
+        default=None, description="Why: shown to reviewers when the deletion awaits approval.")
 
 
-@strawberry.input
+@strawberry.input(description="Something in the trash to bring back.")
 class RestoreInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="The deleted folder or document (its ID, as the trash lists it); what one deletion hid "
+                    "comes back together.")
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of a folder mutation: the folder when the change was applied, the "
+                             "approval when it awaits review.")
 class FolderPayload:
-    folder: models.Folder | None = strawberry.field(graphql_type=Folder | None)
+    folder: models.Folder | None = strawberry.field(
+        graphql_type=Folder | None, description="The folder as it is now; null when the change awaits review.")
     approval: models.Approval | None = strawberry.field(
         default=None, graphql_type=ApprovalRef | None, description="Set when the change awaits review.")

@@ -8,7 +8,7 @@ dispatch, so loaders batch the lookups of `nodes` per type.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -49,13 +49,15 @@ async def _resolve(info: Info, global_id: str) -> Any:
 class Query:
     @strawberry.field(graphql_type=Node | None,
                       description="Any object by ID; null when it does not exist or the viewer may not see it.")
-    async def node(self, info: Info, id: strawberry.ID) -> Any:
+    async def node(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
+            description="A global ID, as any `id` field returns it.")]) -> Any:
         info.context.principal  # noqa: B018 - UNAUTHENTICATED without a valid token
         return await _resolve(info, id)
 
     @strawberry.field(graphql_type=list[Node | None],
                       description="Objects by ID, in order; null for each one the viewer may not see.")
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Any]:
+    async def nodes(self, info: Info, ids: Annotated[list[strawberry.ID], strawberry.argument(
+            description=f"Up to {MAX_NODES} global IDs.")]) -> list[Any]:
         info.context.principal  # noqa: B018
         if len(ids) > MAX_NODES:
             raise BadInput(f"At most {MAX_NODES} ids", argument="ids")

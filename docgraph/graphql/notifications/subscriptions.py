@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 
@@ -76,7 +77,8 @@ class Subscription:
                     yield row
 
     @strawberry.subscription(description="Changes to the direct children of a folder the viewer may view.")
-    async def folder_events(self, info: Info, folder_id: strawberry.ID) -> AsyncGenerator[FolderEvent, None]:
+    async def folder_events(self, info: Info, folder_id: Annotated[strawberry.ID, strawberry.argument(
+            description="The folder to watch (a Folder ID).")]) -> AsyncGenerator[FolderEvent, None]:
         context = info.context
         principal = context.principal
         db, signer, subscriber = context.db, context.services.signer, _subscriber(context)

@@ -21,14 +21,14 @@ def _read(root: models.Notification) -> bool:
     return root.read_at is not None
 
 
-@strawberry.type
+@strawberry.type(description="A message to the viewer about something that happened (an approval, a share...).")
 class Notification(Node):
     id: strawberry.ID = node_id("Notification")
-    type: NotificationType
-    title: str
-    message: str
-    read: bool = strawberry.field(resolver=_read)
-    created_at: datetime
+    type: NotificationType = strawberry.field(description="What happened.")
+    title: str = strawberry.field(description="A one-line summary, for lists.")
+    message: str = strawberry.field(description="The full message, for people.")
+    read: bool = strawberry.field(resolver=_read, description="Whether the viewer marked it read.")
+    created_at: datetime = strawberry.field(description="When it was sent.")
 
     @strawberry.field(graphql_type=Node | None,
                       description="What the notification is about; null when the viewer may not see it (any more).")
@@ -53,22 +53,24 @@ class Notification(Node):
         return await info.context.loaders.notification.load(row_id)
 
 
-@strawberry.input
+@strawberry.input(description="Which notifications to mark read: some by id, or all.")
 class MarkNotificationsReadInput:
     ids: list[strawberry.ID] | None = strawberry.field(default=None, description="Your notifications to mark read.")
     all: bool | None = strawberry.field(default=None, description="Mark all your notifications read.")
 
 
-@strawberry.type
+@strawberry.type(description="The viewer's inbox after marking notifications read.")
 class MarkNotificationsReadPayload:
-    unread_count: int
+    unread_count: int = strawberry.field(description="How many of the viewer's notifications are still unread.")
 
 
 # Imported directly: a lazy reference inside a union does not resolve in this Strawberry.
-FolderEventNode = Annotated[Folder | Document, strawberry.union("FolderEventNode")]
+FolderEventNode = Annotated[Folder | Document, strawberry.union(
+    "FolderEventNode", description="The child of the watched folder that changed: a folder or a document.")]
 
 
-@strawberry.type
+@strawberry.type(description="A change to a direct child of a folder someone is watching (folderEvents).")
 class FolderEvent:
-    kind: FolderEventKind
-    node: models.Folder | models.Document = strawberry.field(graphql_type=FolderEventNode)
+    kind: FolderEventKind = strawberry.field(description="Whether the child was added, changed or removed.")
+    node: models.Folder | models.Document = strawberry.field(
+        graphql_type=FolderEventNode, description="The child, as it is when the event is delivered.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ...services import organization_settings as settings_service
@@ -13,8 +15,11 @@ from .types import OrganizationSettingsPayload, UpdateOrganizationSettingsInput
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Change the organization's settings (organization admins).")
-    async def update_organization_settings(self, info: Info,
-                                           input: UpdateOrganizationSettingsInput) -> OrganizationSettingsPayload:
+    async def update_organization_settings(
+            self, info: Info,
+            input: Annotated[UpdateOrganizationSettingsInput, strawberry.argument(
+                description="The settings to change; omitted ones keep their value.")],
+    ) -> OrganizationSettingsPayload:
         policy = input.approval_policy
         if policy is not None and policy is not strawberry.UNSET:
             policy = [action.value for action in policy]

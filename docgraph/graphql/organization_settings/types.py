@@ -14,7 +14,7 @@ def _approval_policy(root: Settings) -> list[PolicyAction]:
     return [action for action in POLICY_ACTIONS if action in root.approval_policy]
 
 
-@strawberry.type
+@strawberry.type(description="Organization-wide rules (organization admins).")
 class OrganizationSettings:
     approval_policy: list[ApprovalPolicyAction] = strawberry.field(
         resolver=_approval_policy, graphql_type=list[ApprovalPolicyAction],
@@ -24,7 +24,7 @@ class OrganizationSettings:
     storage_quota: int | None = strawberry.field(
         description="Bytes of stored content the organization may use; null: unlimited.")
 
-    @strawberry.field(graphql_type=list[str])
+    @strawberry.field(graphql_type=list[str], description="Media types documents may have, such as application/pdf.")
     @staticmethod
     def allowed_content_types(root: Settings) -> list[str]:
         return sorted(root.allowed_content_types)
@@ -32,13 +32,19 @@ class OrganizationSettings:
 
 @strawberry.input(description="Omitted fields keep their value; null restores the default.")
 class UpdateOrganizationSettingsInput:
-    approval_policy: list[ApprovalPolicyAction] | None = strawberry.UNSET
-    trash_retention_days: int | None = strawberry.UNSET
-    max_document_size: int | None = strawberry.UNSET
-    storage_quota: int | None = strawberry.field(default=strawberry.UNSET, description="null: unlimited.")
-    allowed_content_types: list[str] | None = strawberry.UNSET
+    approval_policy: list[ApprovalPolicyAction] | None = strawberry.field(
+        default=strawberry.UNSET, description="The actions that wait for a reviewer (the whole list).")
+    trash_retention_days: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Days deleted items stay restorable before they are purged.")
+    max_document_size: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Largest accepted document, in bytes.")
+    storage_quota: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Bytes of stored content the organization may use; null: unlimited.")
+    allowed_content_types: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="Media types documents may have (the whole list).")
 
 
-@strawberry.type
+@strawberry.type(description="The organization's settings after a change.")
 class OrganizationSettingsPayload:
-    settings: Settings = strawberry.field(graphql_type=OrganizationSettings)
+    settings: Settings = strawberry.field(graphql_type=OrganizationSettings,
+                                          description="The settings as they are now.")

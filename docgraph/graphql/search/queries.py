@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ... import models
@@ -10,7 +12,7 @@ from ...pagination import PageRequest
 from ...services import search as search_service
 from ..context import Info
 from ..documents.types import Document, document_connection, joined_relations
-from ..pagination import Connection
+from ..pagination import After, Connection, First
 from .types import DocumentFilter
 
 
@@ -18,8 +20,9 @@ from .types import DocumentFilter
 class Query:
     @strawberry.field(graphql_type=Connection[Document],
                       description="Live documents the viewer may see matching every condition, newest first.")
-    async def search(self, info: Info, filter: DocumentFilter, first: int | None = None,
-                     after: str | None = None) -> Connection[models.Document]:
+    async def search(self, info: Info, filter: Annotated[DocumentFilter, strawberry.argument(
+            description="Conditions the documents must meet (all of them).")],
+                     first: First = None, after: After = None) -> Connection[models.Document]:
         request = PageRequest.parse(first, after)
         conditions = search_service.DocumentFilter(
             text=filter.text, tags=filter.tags, content_types=filter.content_types,

@@ -22,7 +22,7 @@ from ...services import organizations as organization_service
 from ...services.tenancy import require_current_organization
 from ..context import Info, Later
 from ..enums import OrganizationStatus, SystemRole
-from ..pagination import Connection, Node, lazy_type, node_id, shows, to_connection
+from ..pagination import After, Connection, First, Node, lazy_type, node_id, shows, to_connection
 
 
 # Types of domains that import this one.
@@ -37,15 +37,16 @@ def _is_active(root: models.User) -> bool:
     return root.is_active and root.deleted_at is None
 
 
-@strawberry.type
+@strawberry.type(description="A person with an account. Others see members of their own organization only.")
 class User(Node):
     id: strawberry.ID = node_id("User")
-    email: str
-    first_name: str
-    last_name: str
-    is_active: bool = strawberry.field(resolver=_is_active)
-    last_login_at: datetime | None
-    created_at: datetime
+    email: str = strawberry.field(description="The address the user signs in with (unique, case-insensitive).")
+    first_name: str = strawberry.field(description="Given name, as the user entered it.")
+    last_name: str = strawberry.field(description="Family name, as the user entered it.")
+    is_active: bool = strawberry.field(
+        resolver=_is_active, description="False once the account is deactivated or deleted: it cannot sign in.")
+    last_login_at: datetime | None = strawberry.field(description="The last successful sign-in; null if never.")
+    created_at: datetime = strawberry.field(description="When the account was created.")
 
     @strawberry.field(graphql_type=SystemRole | None,
                       description="The user's system role in the viewer's organization; null if not a member.")
@@ -77,12 +78,13 @@ def tenant_row(info: Info, row: Any) -> Any:
     return row
 
 
-@strawberry.type
+@strawberry.type(description="A role of the organization: a system role (ADMIN, EDITOR, VIEWER) or a custom one "
+                              "that shares can name as their subject.")
 class Role(Node):
     id: strawberry.ID = node_id("Role")
-    name: str
-    description: str | None
-    is_system: bool
+    name: str = strawberry.field(description="The role's name, unique in its organization.")
+    description: str | None = strawberry.field(description="What the role is for, as its creator wrote it.")
+    is_system: bool = strawberry.field(description="True for ADMIN, EDITOR and VIEWER, which cannot be changed.")
 
     @strawberry.field(graphql_type=list[User],
                       description="Members holding this custom role (system roles: see User.systemRole).")
@@ -97,17 +99,18 @@ class Role(Node):
         return tenant_row(info, await info.context.loaders.role.load(row_id))
 
 
-@strawberry.type
+@strawberry.type(description="A department of the organization, with its own drive (a root folder).")
 class Department(Node):
     id: strawberry.ID = node_id("Department")
-    name: str
+    name: str = strawberry.field(description="The department's name, unique in its organization.")
 
-    @strawberry.field(graphql_type=FolderRef)
+    @strawberry.field(graphql_type=FolderRef, description="The root folder of the department's drive.")
     @staticmethod
     def root_folder(root: models.Department, info: Info) -> Later[models.Folder | None]:
         return info.context.loaders.folder.load(root.root_folder_id)
 
-    @strawberry.field(graphql_type=list[User])
+    @strawberry.field(graphql_type=list[User],
+                      description="The department's admins: they have full access to everything in its drive.")
     @staticmethod
     def admins(root: models.Department, info: Info) -> Later[list[models.User]]:
         return info.context.loaders.department_admins.load(root.id)
@@ -119,19 +122,19 @@ class Department(Node):
         return tenant_row(info, await info.context.loaders.department.load(row_id))
 
 
-@strawberry.type
+@strawberry.type(description="A named set of members that shares can name as their subject.")
 class Group(Node):
     id: strawberry.ID = node_id("Group")
-    name: str
+    name: str = strawberry.field(description="The group's name, unique in its organization.")
 
-    @strawberry.field(graphql_type=Department | None)
+    @strawberry.field(graphql_type=Department | None, description="The department the group belongs to, if any.")
     @staticmethod
     async def department(root: models.Group, info: Info) -> models.Department | None:
         if root.department_id is None:
             return None
         return await info.context.loaders.department.load(root.department_id)
 
-    @strawberry.field(graphql_type=list[User])
+    @strawberry.field(graphql_type=list[User], description="The group's members.")
     @staticmethod
     def members(root: models.Group, info: Info) -> Later[list[models.User]]:
         return info.context.loaders.group_members.load(root.id)
@@ -143,27 +146,28 @@ class Group(Node):
         return tenant_row(info, await info.context.loaders.group.load(row_id))
 
 
-@strawberry.type
+@strawberry.type(description="A tenant: its members, departments, groups, roles and drives. Its relations are "
+                              "readable with a token for that organization.")
 class Organization(Node):
     id: strawberry.ID = node_id("Organization")
-    name: str
-    description: str | None
-    status: OrganizationStatus
-    created_at: datetime
+    name: str = strawberry.field(description="The organization's name, unique among organizations.")
+    description: str | None = strawberry.field(description="A free description of the organization.")
+    status: OrganizationStatus = strawberry.field(description="Whether its members may sign in to it.")
+    created_at: datetime = strawberry.field(description="When the organization was created.")
 
-    @strawberry.field(graphql_type=list[Department])
+    @strawberry.field(graphql_type=list[Department], description="The organization's departments, by name.")
     @staticmethod
     async def departments(root: models.Organization, info: Info) -> list[models.Department]:
         require_current_organization(info.context.principal, root.id)
         return await info.context.loaders.departments_of_organization.load(root.id)
 
-    @strawberry.field(graphql_type=list[Group])
+    @strawberry.field(graphql_type=list[Group], description="The organization's groups, by name.")
     @staticmethod
     async def groups(root: models.Organization, info: Info) -> list[models.Group]:
         require_current_organization(info.context.principal, root.id)
         return await info.context.loaders.groups_of_organization.load(root.id)
 
-    @strawberry.field(graphql_type=list[Role])
+    @strawberry.field(graphql_type=list[Role], description="The organization's roles: system roles, then custom ones.")
     @staticmethod
     async def roles(root: models.Organization, info: Info) -> list[models.Role]:
         require_current_organization(info.context.principal, root.id)
@@ -171,8 +175,8 @@ class Organization(Node):
 
     @strawberry.field(graphql_type=Connection[User], description="Live members, ordered by email.")
     @staticmethod
-    async def members(root: models.Organization, info: Info, first: int | None = None,
-                      after: str | None = None) -> Connection[models.User]:
+    async def members(root: models.Organization, info: Info, first: First = None,
+                      after: After = None) -> Connection[models.User]:
         request = PageRequest.parse(first, after)
         db = info.context.db
         page = await member_service.list_members(db, info.context.principal, root.id, request)
@@ -191,15 +195,17 @@ class Organization(Node):
 class Viewer:
     """Objects are Principals."""
 
-    system_role: SystemRole | None
-    is_super_admin: bool
+    system_role: SystemRole | None = strawberry.field(
+        description="The viewer's system role in the current organization; null without one.")
+    is_super_admin: bool = strawberry.field(description="Whether the viewer administers every organization.")
 
-    @strawberry.field(graphql_type=User)
+    @strawberry.field(graphql_type=User, description="The viewer's own account.")
     @staticmethod
     def user(root: Principal, info: Info) -> Later[models.User | None]:
         return info.context.loaders.user.load(root.user_id)
 
-    @strawberry.field(graphql_type=Organization | None)
+    @strawberry.field(graphql_type=Organization | None,
+                      description="The organization the access token is for; null for a super admin without one.")
     @staticmethod
     async def organization(root: Principal, info: Info) -> models.Organization | None:
         if root.organization_id is None:
@@ -223,98 +229,103 @@ class Viewer:
 
 # --- inputs and payloads ---------------------------------------------------------------------------
 
-@strawberry.input
+@strawberry.input(description="A new organization and its first admin (super admins only).")
 class CreateOrganizationInput:
-    name: str
-    description: str | None = None
-    admin_email: str
-    admin_password: str | None = None
-    admin_first_name: str | None = None
-    admin_last_name: str | None = None
+    name: str = strawberry.field(description="The organization's name, unique among organizations.")
+    description: str | None = strawberry.field(default=None, description="A free description of the organization.")
+    admin_email: str = strawberry.field(
+        description="The first admin: an existing account with this email, or a new one created with it.")
+    admin_password: str | None = strawberry.field(
+        default=None, description="Required when no account has adminEmail yet: the new admin's password.")
+    admin_first_name: str | None = strawberry.field(default=None, description="The new admin's given name.")
+    admin_last_name: str | None = strawberry.field(default=None, description="The new admin's family name.")
 
 
-@strawberry.input
+@strawberry.input(description="A new account, made a member of the viewer's organization (organization admins).")
 class CreateUserInput:
-    email: str
-    password: str
-    first_name: str
-    last_name: str
-    system_role: SystemRole
+    email: str = strawberry.field(description="The address the user will sign in with; must not be taken.")
+    password: str = strawberry.field(description="The user's initial password.")
+    first_name: str = strawberry.field(description="The user's given name.")
+    last_name: str = strawberry.field(description="The user's family name.")
+    system_role: SystemRole = strawberry.field(description="The system role the user gets in the organization.")
 
 
-@strawberry.input
+@strawberry.input(description="An existing account to add to the viewer's organization.")
 class AddMemberInput:
-    email: str
-    system_role: SystemRole
+    email: str = strawberry.field(description="The email of the account to add.")
+    system_role: SystemRole = strawberry.field(description="The system role the new member gets.")
 
 
-@strawberry.input
+@strawberry.input(description="A member and the system role it gets instead of its current one.")
 class SetSystemRoleInput:
-    user_id: strawberry.ID
-    system_role: SystemRole
+    user_id: strawberry.ID = strawberry.field(description="The member (a User ID).")
+    system_role: SystemRole = strawberry.field(description="The member's new system role.")
 
 
-@strawberry.input
+@strawberry.input(description="A member to remove from the viewer's organization.")
 class RemoveMemberInput:
-    user_id: strawberry.ID
+    user_id: strawberry.ID = strawberry.field(description="The member to remove (a User ID).")
 
 
-@strawberry.input
+@strawberry.input(description="A new department; its drive's root folder is created with it.")
 class CreateDepartmentInput:
-    name: str
+    name: str = strawberry.field(description="The department's name, unique in the organization.")
 
 
-@strawberry.input
+@strawberry.input(description="Makes a member an admin of a department, or no longer one.")
 class SetDepartmentAdminInput:
-    department_id: strawberry.ID
-    user_id: strawberry.ID
-    is_admin: bool
+    department_id: strawberry.ID = strawberry.field(description="The department (a Department ID).")
+    user_id: strawberry.ID = strawberry.field(description="The member (a User ID).")
+    is_admin: bool = strawberry.field(description="True to make the member an admin, false to remove the role.")
 
 
-@strawberry.input
+@strawberry.input(description="A new group of the viewer's organization.")
 class CreateGroupInput:
-    name: str
-    department_id: strawberry.ID | None = None
+    name: str = strawberry.field(description="The group's name, unique in the organization.")
+    department_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The department the group belongs to (a Department ID); omit for none.")
 
 
-@strawberry.input
+@strawberry.input(description="A group and a member to add to it or remove from it.")
 class GroupMemberInput:
-    group_id: strawberry.ID
-    user_id: strawberry.ID
+    group_id: strawberry.ID = strawberry.field(description="The group (a Group ID).")
+    user_id: strawberry.ID = strawberry.field(description="The member (a User ID).")
 
 
-@strawberry.input
+@strawberry.input(description="A new custom role of the viewer's organization.")
 class CreateRoleInput:
-    name: str
-    description: str | None = None
+    name: str = strawberry.field(description="The role's name, unique in the organization.")
+    description: str | None = strawberry.field(default=None, description="What the role is for.")
 
 
-@strawberry.input
+@strawberry.input(description="A custom role and a member to give it to or take it from.")
 class RoleMemberInput:
-    role_id: strawberry.ID
-    user_id: strawberry.ID
+    role_id: strawberry.ID = strawberry.field(description="The custom role (a Role ID).")
+    user_id: strawberry.ID = strawberry.field(description="The member (a User ID).")
 
 
-@strawberry.type
+@strawberry.type(description="The organization a mutation created or changed.")
 class OrganizationPayload:
-    organization: models.Organization = strawberry.field(graphql_type=Organization)
+    organization: models.Organization = strawberry.field(
+        graphql_type=Organization, description="The organization as it is now.")
 
 
-@strawberry.type
+@strawberry.type(description="The user a mutation created or changed.")
 class UserPayload:
-    user: models.User = strawberry.field(graphql_type=User)
+    user: models.User = strawberry.field(graphql_type=User, description="The user as it is now.")
 
 
-@strawberry.type
+@strawberry.type(description="The department a mutation created or changed.")
 class DepartmentPayload:
-    department: models.Department = strawberry.field(graphql_type=Department)
+    department: models.Department = strawberry.field(graphql_type=Department,
+                                                     description="The department as it is now.")
 
 
-@strawberry.type
+@strawberry.type(description="The group a mutation created or changed.")
 class GroupPayload:
-    group: models.Group = strawberry.field(graphql_type=Group)
+    group: models.Group = strawberry.field(graphql_type=Group, description="The group as it is now.")
 
 
-@strawberry.type
+@strawberry.type(description="The role a mutation created or changed.")
 class RolePayload:
-    role: models.Role = strawberry.field(graphql_type=Role)
+    role: models.Role = strawberry.field(graphql_type=Role, description="The role as it is now.")

@@ -12,21 +12,22 @@ from ..documents.types import Document
 from ..folders.types import Folder
 from ..pagination import PageInfo
 
-TrashItem = Annotated[Folder | Document, strawberry.union("TrashItem")]
+TrashItem = Annotated[Folder | Document, strawberry.union(
+    "TrashItem", description="Something deleted: a folder (with what it held) or a document.")]
 
 
-@strawberry.type
+@strawberry.type(description="One deleted item, with the cursor that marks its place in the trash.")
 class TrashEdge:
-    cursor: str
-    node: Any = strawberry.field(graphql_type=TrashItem)
+    cursor: str = strawberry.field(description="Opaque position of this item; stays valid while items are added.")
+    node: Any = strawberry.field(graphql_type=TrashItem, description="The deleted folder or document.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of the trash, most recently deleted first.")
 class TrashConnection:
-    edges: list[TrashEdge]
-    page_info: PageInfo
+    edges: list[TrashEdge] = strawberry.field(description="The page's items, in list order.")
+    page_info: PageInfo = strawberry.field(description="Whether more items come before or after, and the cursors.")
     count: strawberry.Private[CountFn]
 
-    @strawberry.field
+    @strawberry.field(description="How many items the whole trash holds, as the viewer sees it.")
     async def total_count(self) -> int:
         return await self.count()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ... import globalid
@@ -17,7 +19,11 @@ from .types import CompleteUploadInput, StartUploadInput, UploadPart, UploadSess
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Open an upload session; PUT each part to its URL, then completeUpload.")
-    async def start_upload(self, info: Info, input: StartUploadInput) -> UploadSession:
+    async def start_upload(
+            self, info: Info,
+            input: Annotated[StartUploadInput, strawberry.argument(
+                description="The target folder or document, and the file's name, type and size.")],
+    ) -> UploadSession:
         context = info.context
         started = await upload_service.start_upload(
             context.db, context.principal, storage=context.services.storage,
@@ -35,7 +41,11 @@ class Mutation:
                              parts=parts, expires_at=row.expires_at)
 
     @strawberry.mutation(description="Assemble and verify the parts, then create the document or version.")
-    async def complete_upload(self, info: Info, input: CompleteUploadInput) -> DocumentPayload:
+    async def complete_upload(
+            self, info: Info,
+            input: Annotated[CompleteUploadInput, strawberry.argument(
+                description="The upload session, and the new document's or version's details.")],
+    ) -> DocumentPayload:
         context = info.context
         row = await upload_service.complete_upload(
             context.db, context.principal, storage=context.services.storage,
