@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pytest-xdist workers: each has its own PostgreSQL, moto server and template database.
+TEST_WORKERS ?= 2
 
-.PHONY: install run test bench fuzz schema clean
+.PHONY: install run lint test bench fuzz schema clean
 
 install: $(STAMP)
 
@@ -18,8 +20,14 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/docgraph serve --demo
 
-test: install
-	$(BIN)/python -m pytest -q
+# The shape the code must keep: rules (ruff), types (mypy), import direction (import-linter).
+lint: install
+	$(BIN)/ruff check docgraph tests bench migrations
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: install lint
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

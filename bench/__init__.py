@@ -18,6 +18,7 @@ import time
 import uuid
 import warnings
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,9 @@ console = Console(stderr=True, highlight=False)
 
 
 def write_result(results_dir: Path, name: str, data: dict[str, Any]) -> Path:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    data.setdefault("measured_at", datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    data.setdefault("measured_at", datetime.now(UTC).isoformat(timespec="seconds"))
     results_dir.mkdir(parents=True, exist_ok=True)
     path = results_dir / f"{name}.json"
     path.write_text(json.dumps(data, indent=1, default=str) + "\n")
@@ -145,9 +146,9 @@ class Process:
     def start(self) -> None:
         self.log_path = self.log_path or DATA_DIR / f"{self.name}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.argv, env=self.env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        with open(self.log_path, "wb") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(self.argv, env=self.env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
 
     def wait_ready(self, path: str, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout

@@ -21,7 +21,7 @@ import statistics
 import time
 import traceback
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +99,7 @@ async def permissions_script(ctx: Context, timeout: float = 300) -> dict[str, An
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         proc.kill()
         await proc.wait()
         return {"status": "timed out", "timeout_s": timeout}
@@ -153,7 +153,7 @@ async def external(ctx: Context, name: str, timeout: float) -> dict[str, Any]:
                                                     stderr=log, start_new_session=True)
         try:
             out, _ = await asyncio.wait_for(proc.communicate(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             os.killpg(proc.pid, 9)
             await proc.wait()
             return {"status": "timed out", "timeout_s": timeout, "log": str(log_path)}
@@ -201,7 +201,7 @@ async def run_step(ctx: Context, name: str, remaining: float, with_profile: bool
 
 async def main_async(args) -> int:
     started = time.monotonic()
-    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     deadline = started + args.budget * 60
     ctx = await Context.from_arguments(args)
     results: dict[str, dict[str, Any]] = {"dataset": {
@@ -225,7 +225,7 @@ async def main_async(args) -> int:
                 load_before = os.getloadavg()[0]
                 try:
                     produced = await run_step(ctx, name, remaining, args.profile)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     produced = {out: {"status": "timed out", "budget_s": round(remaining)}
                                 for out in OUTPUTS.get(name, (name,))}
                 except Exception as exc:  # noqa: BLE001 - one failing benchmark must not hide the others
@@ -241,7 +241,7 @@ async def main_async(args) -> int:
                 ctx.write(result_name, result)
     summary = {
         "started_at": started_at,
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "total_seconds": round(time.monotonic() - started, 1), "quick": ctx.quick,
         "machine": {"cpus": os.cpu_count()},
     }

@@ -30,7 +30,7 @@ import json
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +140,8 @@ async def verify_foreign_keys(conn: asyncpg.Connection) -> int:
     checked = 0
     for fk in await conn.fetch(_FOREIGN_KEYS_SQL):
         child_cols = [f'c."{col}"' for col in fk["child_columns"]]
-        match = " AND ".join(f'p."{pc}" = c."{cc}"' for cc, pc in zip(fk["child_columns"], fk["parent_columns"]))
+        pairs = zip(fk["child_columns"], fk["parent_columns"], strict=True)
+        match = " AND ".join(f'p."{pc}" = c."{cc}"' for cc, pc in pairs)
         not_null = " AND ".join(f"{col} IS NOT NULL" for col in child_cols)
         dangling = await conn.fetchval(
             f"SELECT count(*) FROM {fk['child']} c WHERE {not_null} "
@@ -191,7 +192,7 @@ def describe(rows: Rows, url: str, seconds: float) -> DatasetInfo:
         deep_document_ids=[str(d) for d in rows.deep_documents], search_tags=[SEARCH_TAG],
         search_metadata=SEARCH_METADATA, counts={t: len(r) for t, r in rows.tables.items()},
         depth_histogram=dict(sorted(histogram.items(), key=lambda kv: int(kv[0]))),
-        generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         generation_seconds=round(seconds, 1),
     )
 

@@ -276,7 +276,7 @@ class Checker:
         async with self.db.reading() as session:
             referenced = (await session.execute(text(REFERENCED))).all()
         sizes = await asyncio.gather(*(self.storage.head(key) for key, _ in referenced))
-        for (key, size), stored in zip(referenced, sizes):
+        for (key, size), stored in zip(referenced, sizes, strict=False):
             if stored != size:
                 self.problem(f"a version's blob {key} is {'missing' if stored is None else f'{stored} bytes'} "
                              f"in storage, {size} expected")
@@ -293,7 +293,7 @@ class Checker:
                 if body.get("errors") or not body.get("data"):
                     self.problem(f"reading acknowledged versions failed: {str(body)[:300]}")
                     continue
-                for ack, node in zip(batch, body["data"]["nodes"]):
+                for ack, node in zip(batch, body["data"]["nodes"], strict=False):
                     await self._one(http, ack, node, ack.version_id in download)
 
     async def _one(self, http: httpx.AsyncClient, ack: Ack, node: dict | None, download: bool) -> None:

@@ -8,8 +8,8 @@ import hashlib
 import json
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from .dataset import Scale
@@ -42,7 +42,7 @@ FULL_ROW = (True,) * 6
 class Rows:
     """Every table's rows as tuples, in COPY column order, plus the personas."""
 
-    COLUMNS = {
+    COLUMNS: ClassVar[dict[str, tuple[str, ...]]] = {
         "organization": ("id", "name", "description", "status", "settings", "created_at", "updated_at"),
         "users": ("id", "email", "password_hash", "first_name", "last_name", "is_active", "is_super_admin",
                   "created_at", "updated_at"),
@@ -70,7 +70,7 @@ class Rows:
     def __init__(self, scale: Scale, seed: int = SEED) -> None:
         self.scale = scale
         self.rng = random.Random(seed)
-        self.now = datetime(2025, 6, 1, tzinfo=timezone.utc)
+        self.now = datetime(2025, 6, 1, tzinfo=UTC)
         self.tables: dict[str, list[tuple]] = {name: [] for name in self.COLUMNS}
         self.depth: dict[uuid.UUID, int] = {}
         self.folder_paths: dict[uuid.UUID, list[uuid.UUID]] = {}
@@ -197,7 +197,7 @@ class Rows:
         department_folders = [f for nodes in self.tree.values() for f in nodes]
         at_depth = {d: [f for f in department_folders if self.depth[f] == d] for d in range(s.max_depth + 1)}
         # Hot folders: at depth 10 in distinct departments, each with hot_documents documents.
-        hot_candidates = [f for f in at_depth[10]]
+        hot_candidates = list(at_depth[10])
         rng.shuffle(hot_candidates)
         self.hot_folders, seen = [], set()
         for folder in hot_candidates:
@@ -300,7 +300,7 @@ class Rows:
         documents = [d for f, docs in self.documents_in.items() for d in docs if d not in self.reserved]
         shapes = [shape[1:] for shape in GRANT_SHAPES]
         weights = [shape[0] for shape in GRANT_SHAPES]
-        subject_roles = self.custom_roles + [self.system_roles["EDITOR"], self.system_roles["VIEWER"]]
+        subject_roles = [*self.custom_roles, self.system_roles["EDITOR"], self.system_roles["VIEWER"]]
         made = 0
         while made < s.grants:
             kind = rng.random()

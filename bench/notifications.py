@@ -28,6 +28,7 @@ import statistics
 import sys
 import time
 import uuid
+from datetime import UTC
 from pathlib import Path
 
 import asyncpg
@@ -77,9 +78,9 @@ async def build(url: str, members: int) -> tuple[uuid.UUID, list[uuid.UUID]]:
 
 
 def _now():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # --- subscribers --------------------------------------------------------------------------------

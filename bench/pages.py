@@ -104,7 +104,8 @@ async def choose_folder(ctx: Context, minimum: int = max(STATEMENT_PAGE_SIZES)) 
     try:
         async with db.reading() as session:
             for folder_id in ctx.info.hot_folder_ids:
-                access = (await evaluate(session, actor, [(FOLDER, uuid.UUID(folder_id))]))[(FOLDER, uuid.UUID(folder_id))]
+                key = (FOLDER, uuid.UUID(folder_id))
+                access = (await evaluate(session, actor, [key]))[key]
                 if not access.visible or access.is_implicit:
                     continue
                 visible = visible_document_ids(actor, Document.folder_id == uuid.UUID(folder_id)).subquery()
@@ -293,7 +294,7 @@ async def statements(ctx: Context, folder_id: str, visible: int) -> dict[str, An
                                      timeout=60) as client:
             for first in (*STATEMENT_PAGE_SIZES, PAGE_SIZE):
                 body = docgraph_body(folder_id, first)
-                for attempt in range(3):  # the last of three: connections and caches are warm
+                for _attempt in range(3):  # the last of three: connections and caches are warm
                     executed.clear()
                     other.clear()
                     response = (await client.post("/graphql", json=body, headers=headers)).json()

@@ -25,7 +25,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -60,7 +60,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def build(conn: asyncpg.Connection) -> dict:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     org = uuid.uuid4()
     await conn.execute("INSERT INTO organization (id, name, status, settings, created_at, updated_at) "
                        "VALUES ($1, 'Bench', 'ACTIVE', '{}', now(), now())", org)
@@ -73,7 +73,7 @@ async def build(conn: asyncpg.Connection) -> dict:
         (u, f"{u}@bench.example", "x", "B", "U", True, False, now, now) for u in users])
     await conn.copy_records_to_table("membership", columns=[
         "id", "user_id", "organization_id", "system_role", "is_default", "joined_at"], records=[
-        (uuid.uuid4(), u, org, r, True, now) for u, r in zip(users, roles)])
+        (uuid.uuid4(), u, org, r, True, now) for u, r in zip(users, roles, strict=False)])
     system_roles = {key: uuid.uuid4() for key in ("ADMIN", "EDITOR", "VIEWER")}
     custom_roles = [uuid.uuid4() for _ in range(CUSTOM_ROLES)]
     await conn.copy_records_to_table("role", columns=[
@@ -102,7 +102,7 @@ async def build(conn: asyncpg.Connection) -> dict:
         folders.append(row)
         return row
 
-    creators = [u for u, r in zip(users, roles) if r != "VIEWER" and u != me]
+    creators = [u for u, r in zip(users, roles, strict=False) if r != "VIEWER" and u != me]
     for d, department in enumerate(departments):
         root = folder(None, f"Department {d}", department, admin)
         for c in range(CHAINS_PER_DEPARTMENT):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -194,10 +195,8 @@ async def sample_rss(pid: int, stop: asyncio.Event) -> int:
     process, peak = psutil.Process(pid), 0
     while not stop.is_set():
         peak = max(peak, process.memory_info().rss)
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.02)
-        except TimeoutError:
-            pass
     return max(peak, process.memory_info().rss)
 
 
@@ -301,7 +300,8 @@ async def run(args) -> dict:
     return {
         "data_root": str(args.data_root),
         "backends": results,
-        "goal": f"API throughput >= {GOAL_RATIO:.0%} of a raw (plaintext) write and server RSS growth < {GOAL_RSS_MB} MB",
+        "goal": f"API throughput >= {GOAL_RATIO:.0%} of a raw (plaintext) write and server RSS growth "
+                f"< {GOAL_RSS_MB} MB",
         "goal_met": all(r["goal_met"] for r in results.values()),
     }
 

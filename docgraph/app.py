@@ -6,6 +6,7 @@ import contextlib
 import functools
 import gc
 import time
+from collections.abc import AsyncIterator
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.applications import Starlette
@@ -14,6 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth.tokens import TokenSigner, signing_keys
 from .config import Settings, get_settings
@@ -24,8 +26,7 @@ from .graphql.view import PREFLIGHT_HEADERS, GraphQLApp
 from .http import files
 from .http.hsts import HSTSMiddleware
 from .process import Services
-from .storage import storage_from_settings
-
+from .storage import Storage, storage_from_settings
 
 __all__ = ["GraphQLApp", "Services", "build_services", "create_app", "settle_garbage_collector"]
 
@@ -42,17 +43,17 @@ class Metrics:
 class MetricsMiddleware:
     """Pure ASGI (no BaseHTTPMiddleware), so streaming bodies and websockets pass untouched."""
 
-    def __init__(self, app, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app, self.metrics = app, metrics
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path = scope["path"] if scope["path"] in ("/graphql", "/healthz", "/readyz", "/metrics") else "other"
         status = {"code": 500}
 
-        async def send_wrapper(message):
+        async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
             await send(message)
@@ -65,7 +66,8 @@ class MetricsMiddleware:
             self.metrics.requests.labels(scope["method"], path, str(status["code"])).inc()
 
 
-def build_services(settings: Settings, *, database_url: str | None = None, storage=None) -> Services:
+def build_services(settings: Settings, *, database_url: str | None = None,
+                   storage: Storage | None = None) -> Services:
     url = database_url or resolve_database_url(settings)
     db = Database(url, pool_size=settings.db_pool_size)
     signer = TokenSigner(signing_keys(settings), settings.access_token_ttl)
@@ -116,7 +118,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app):
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         stop_background = await start_background(services)
         settle_garbage_collector()
         try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -33,7 +32,7 @@ def _database_url(settings: Settings) -> str:
 
 
 @app.command()
-def migrate(data_dir: Optional[Path] = DataDir) -> None:
+def migrate(data_dir: Path | None = DataDir) -> None:
     """Upgrade the database schema to the newest revision."""
     from .migrate import upgrade
 
@@ -42,7 +41,7 @@ def migrate(data_dir: Optional[Path] = DataDir) -> None:
 
 
 @app.command("export-schema")
-def export_schema(path: Optional[Path] = typer.Argument(None, help="Write the SDL here (default: stdout).")) -> None:
+def export_schema(path: Path | None = typer.Argument(None, help="Write the SDL here (default: stdout).")) -> None:
     """Print or write the GraphQL schema (SDL)."""
     from .graphql.schema import build_schema
 
@@ -57,14 +56,14 @@ def export_schema(path: Optional[Path] = typer.Argument(None, help="Write the SD
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind."),
     port: int = typer.Option(8000, help="Port to bind."),
-    data_dir: Optional[Path] = DataDir,
+    data_dir: Path | None = DataDir,
     demo: bool = typer.Option(False, "--demo", help="Load demo data into an empty database."),
     workers: int = typer.Option(1, help="Number of uvicorn worker processes."),
     no_worker: bool = typer.Option(False, "--no-worker", help="Do not run the outbox worker in-process."),
-    ssl_certfile: Optional[Path] = typer.Option(None, "--ssl-certfile",
-                                                help="Serve HTTPS/WSS with this PEM certificate chain (env DOCGRAPH_SSL_CERTFILE)."),
-    ssl_keyfile: Optional[Path] = typer.Option(None, "--ssl-keyfile",
-                                               help="The private key of --ssl-certfile (env DOCGRAPH_SSL_KEYFILE)."),
+    ssl_certfile: Path | None = typer.Option(
+        None, "--ssl-certfile", help="Serve HTTPS/WSS with this PEM certificate chain (env DOCGRAPH_SSL_CERTFILE)."),
+    ssl_keyfile: Path | None = typer.Option(
+        None, "--ssl-keyfile", help="The private key of --ssl-certfile (env DOCGRAPH_SSL_KEYFILE)."),
 ) -> None:
     """Migrate, then serve the API (GraphiQL at /graphql)."""
     from .migrate import upgrade
@@ -92,7 +91,7 @@ def serve(
 
 
 @app.command()
-def worker(data_dir: Optional[Path] = DataDir) -> None:
+def worker(data_dir: Path | None = DataDir) -> None:
     """Run the outbox worker: claims background jobs until stopped."""
     from .events.worker import run_forever
     from .storage import storage_from_settings
@@ -103,7 +102,7 @@ def worker(data_dir: Optional[Path] = DataDir) -> None:
 
 
 @app.command("seed-demo")
-def seed_demo(data_dir: Optional[Path] = DataDir) -> None:
+def seed_demo(data_dir: Path | None = DataDir) -> None:
     """Load the demo organization (only into an empty database)."""
     from .demo import seed_if_empty
     from .migrate import upgrade
@@ -119,7 +118,7 @@ def seed_demo(data_dir: Optional[Path] = DataDir) -> None:
 def create_superadmin(
     email: str = typer.Option(..., "--email"),
     password: str = typer.Option(..., "--password"),
-    data_dir: Optional[Path] = DataDir,
+    data_dir: Path | None = DataDir,
 ) -> None:
     """Create a super admin (or promote an existing user)."""
     from .demo import create_superadmin as create
@@ -131,7 +130,7 @@ def create_superadmin(
 
 
 @app.command("rotate-signing-key")
-def rotate_signing_key(data_dir: Optional[Path] = DataDir) -> None:
+def rotate_signing_key(data_dir: Path | None = DataDir) -> None:
     """Sign with a new key from now on; tokens and links signed with the previous keys stay
     valid until they expire (keys older than anything they signed are dropped)."""
     from .auth.tokens import rotate_signing_key as rotate
@@ -145,12 +144,13 @@ def rotate_signing_key(data_dir: Optional[Path] = DataDir) -> None:
 
 
 @app.command("rotate-storage-key")
-def rotate_storage_key(data_dir: Optional[Path] = DataDir) -> None:
+def rotate_storage_key(data_dir: Path | None = DataDir) -> None:
     """Encrypt new objects with a new key, and have the workers re-encrypt the existing ones in
     the background (reads go on throughout; `docgraph storage-keys` shows the progress)."""
     from .db import Database
     from .events.storage_keys import request_reencryption
-    from .storage import rotate_storage_key as rotate, storage_keys
+    from .storage import rotate_storage_key as rotate
+    from .storage import storage_keys
 
     settings = settings_for(data_dir)
     if settings.storage_encryption_key:
@@ -172,7 +172,7 @@ def rotate_storage_key(data_dir: Optional[Path] = DataDir) -> None:
 
 @app.command("storage-keys")
 def list_storage_keys(
-    data_dir: Optional[Path] = DataDir,
+    data_dir: Path | None = DataDir,
     forget_unused: bool = typer.Option(False, "--forget-unused",
                                        help="Remove keys that no stored object needs any more."),
 ) -> None:
@@ -192,7 +192,7 @@ def list_storage_keys(
     for name, count in usage.items():
         typer.echo(f"{name:16}  {count:>8} objects")
     if forget_unused:
-        if settings.storage_encryption_key:
+        if settings.storage_encryption_key or keys.path is None:
             typer.echo("STORAGE_ENCRYPTION_KEY is set: remove unused keys from it yourself", err=True)
             raise typer.Exit(1)
         if usage:

@@ -9,7 +9,7 @@ import asyncio
 import sys
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -24,13 +24,13 @@ DataDir = typer.Option(None, "--data-dir", help="Data directory (env DOCGRAPH_DA
 Organization = typer.Option(None, "--organization", help="Only this organization's chain (its UUID).")
 
 
-def _database(data_dir: Optional[Path]) -> Database:
+def _database(data_dir: Path | None) -> Database:
     from .db import Database, resolve_database_url
 
     return Database(resolve_database_url(settings_for(data_dir)), pool_size=1)
 
 
-def _organization(value: Optional[str]) -> Optional[uuid.UUID]:
+def _organization(value: str | None) -> uuid.UUID | None:
     if value is None:
         return None
     try:
@@ -40,7 +40,7 @@ def _organization(value: Optional[str]) -> Optional[uuid.UUID]:
 
 
 @app.command()
-def verify(organization: Optional[str] = Organization, data_dir: Optional[Path] = DataDir) -> None:
+def verify(organization: str | None = Organization, data_dir: Path | None = DataDir) -> None:
     """Recompute every chain (or one organization's); name the first broken row, exit 1 if any."""
     from .services.audit_log import verify_chains
 
@@ -72,9 +72,9 @@ def verify(organization: Optional[str] = Organization, data_dir: Optional[Path] 
 @app.command()
 def export(
     format: str = typer.Option("jsonl", "--format", help="jsonl or csv."),
-    organization: Optional[str] = Organization,
-    output: Optional[Path] = typer.Option(None, "--output", help="Write here (default: stdout)."),
-    data_dir: Optional[Path] = DataDir,
+    organization: str | None = Organization,
+    output: Path | None = typer.Option(None, "--output", help="Write here (default: stdout)."),
+    data_dir: Path | None = DataDir,
 ) -> None:
     """Stream the log out, chain by chain, oldest first."""
     from .services.audit_log import EXPORT_FORMATS, export_lines

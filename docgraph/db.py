@@ -59,7 +59,7 @@ def connect_options(url: str) -> tuple[str, dict[str, Any]]:
     return clean, {"ssl": _tls_context(mode, given)}
 
 
-def _tls_context(mode: str, given: dict[str, str]) -> ssl.SSLContext:
+def _tls_context(mode: str, given: dict[str, Any]) -> ssl.SSLContext:
     root = given.get("sslrootcert")
     if root is None and mode != "require":
         default = Path.home() / ".postgresql" / "root.crt"  # libpq's default
@@ -95,7 +95,7 @@ def start_embedded_postgres(data_dir: Path) -> str:
     pgdata.mkdir(parents=True, exist_ok=True)
     # "stop": the server stops when the last docgraph process using it exits.
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';")  # noqa: S608 - a constant
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {EMBEDDED_DATABASE};")
     return make_url(server.get_uri()).set(database=EMBEDDED_DATABASE).render_as_string(hide_password=False)

@@ -159,7 +159,8 @@ def file_keyring(path: Path, new_material: Callable[[], bytes],
     return Keyring(read_key_file(path), path)
 
 
-def add_key(path: Path, new_material: Callable[[], bytes], *, keep: Callable[[Key, float], bool] = lambda k, t: True) -> Key:
+def add_key(path: Path, new_material: Callable[[], bytes], *,
+            keep: Callable[[Key, float], bool] = lambda k, t: True) -> Key:
     """Put a new random key first in the file at `path` (which must exist); older keys stay,
     except those `keep(key, superseded_at)` refuses. Returns the new key."""
     with _locked(path):

@@ -19,5 +19,5 @@ class Services:
     settings: Settings
     db: Database
     signer: TokenSigner
-    storage: Storage | None = None
+    storage: Storage
     broker: Broker | None = None

@@ -15,9 +15,11 @@ workers; only the socket each one gets differs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import sys
+from typing import Any
 
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
@@ -32,8 +34,10 @@ def serve(*, host: str, port: int, workers: int, log_level: str, ssl_certfile: s
           ssl_keyfile: str | None = None) -> None:
     """Serve the app on host:port until interrupted; over TLS (HTTPS and WSS) when given a
     certificate chain and its key (each worker loads them into its own SSL context)."""
-    options = dict(factory=True, host=host, port=port, workers=workers, log_level=log_level,
-                   ws="websockets-sansio", log_config=None, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
+    options: dict[str, Any] = {
+        "factory": True, "host": host, "port": port, "workers": workers, "log_level": log_level,
+        "ws": "websockets-sansio", "log_config": None, "ssl_certfile": ssl_certfile, "ssl_keyfile": ssl_keyfile,
+    }
     if workers > 1 and hasattr(socket, "SO_REUSEPORT"):
         _run_workers_on_own_sockets(uvicorn.Config(APP, **options))
     else:
@@ -94,7 +98,5 @@ def _run_workers_on_own_sockets(config: uvicorn.Config) -> None:
     multiprocess.Process = _WorkerWithOwnSocket  # type: ignore[misc]
     logger.info("serving on %s://%s:%d with %d workers, one socket each", "https" if config.is_ssl else "http",
                 config.host, config.port, config.workers)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         multiprocess.Multiprocess(config, sockets=[]).run()
-    except KeyboardInterrupt:
-        pass

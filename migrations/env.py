@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+
 from docgraph.config import get_settings
 from docgraph.db import create_engine, resolve_database_url
 from docgraph.models import metadata

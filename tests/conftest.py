@@ -23,8 +23,8 @@ from sqlalchemy import make_url
 from docgraph.app import build_services, create_app
 from docgraph.config import Settings
 from docgraph.db import async_url
-from docgraph.storage import S3Storage
 from docgraph.migrate import upgrade
+from docgraph.storage import S3Storage
 
 from .factories import Factory
 from .graphql import GraphQLClient

@@ -5,9 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from docgraph.demo import PEOPLE, SUPERADMIN
+from docgraph.demo import PEOPLE
 
 ROOT = Path(__file__).resolve().parent.parent
 

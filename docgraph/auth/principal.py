@@ -74,7 +74,7 @@ async def load_principals(session: AsyncSession, claims: Sequence[AccessClaims],
         Principal(user_id=c.user_id, organization_id=c.organization_id, system_role=live[n].system_role,
                   is_super_admin=live[n].is_super_admin, session_id=c.session_id, client=client)
         if n in live else None
-        for n, (c, client) in enumerate(zip(claims, clients), start=1)
+        for n, (c, client) in enumerate(zip(claims, clients, strict=False), start=1)
     ]
 
 

@@ -38,7 +38,7 @@ class AccessClaims:
 
 
 SIGNING_KEY_FILE = "signing_keys.json"
-LEGACY_SECRET_FILE = "secret_key"  # where versions before signing keyrings kept their one key
+LEGACY_SECRET_FILE = "secret_key"  # noqa: S105 - a file name: where versions before keyrings kept their one key
 
 
 def signing_keyring(secrets: str) -> Keyring:
@@ -83,6 +83,8 @@ def rotate_signing_key(settings: Settings) -> Key:
     if settings.secret_key:
         raise ValueError("SECRET_KEY is set: put the new key first in it instead")
     keys = signing_keys(settings)
+    if keys.path is None:  # not from SECRET_KEY, checked above: from the data directory's file
+        raise ValueError("the signing keys are not kept in a file")
     horizon = time.time() - longest_signed_lifetime(settings) - 60
     return add_key(keys.path, _new_secret, keep=lambda key, superseded_at: superseded_at > horizon)
 

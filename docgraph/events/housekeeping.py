@@ -21,8 +21,8 @@ from ..models.base import utcnow
 from ..services.content import live_blob_row, lock_content
 from ..services.organization_settings import OrganizationSettings
 from ..storage import Storage
-from .publish import enqueue
 from .jobs import JobContext, job_storage, periodic
+from .publish import enqueue
 
 log = logging.getLogger("docgraph.housekeeping")
 

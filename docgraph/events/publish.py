@@ -30,7 +30,7 @@ from sqlalchemy import and_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Group, GroupMember, Membership, MemberRole, Notification, OutboxJob, Role
+from ..models import Group, GroupMember, MemberRole, Membership, Notification, OutboxJob, Role
 from ..models.workflow import NotificationType
 
 log = logging.getLogger("docgraph.events")
@@ -120,7 +120,8 @@ def _dumps(message: dict) -> str:
 
 def _notification_payloads(organization_id: uuid.UUID, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> list[str]:
     """As few payloads as fit under the size limit (about 100 recipients each)."""
-    payloads, batch = [], []
+    payloads: list[str] = []
+    batch: list[list[str]] = []
     envelope = len(_dumps({"t": "n", "o": organization_id.hex, "r": []}))
     size = envelope
     for recipient, notification in pairs:

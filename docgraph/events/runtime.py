@@ -43,7 +43,7 @@ async def start_background(services) -> Callable[[], Awaitable[None]]:
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
-            except Exception:  # noqa: BLE001 - shutting down; the failure is already logged
+            except Exception:
                 log.exception("the outbox worker failed")
         if own_broker:
             await services.broker.stop()

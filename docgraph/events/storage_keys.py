@@ -24,8 +24,8 @@ import logging
 from datetime import timedelta
 
 from ..db import Database
-from .publish import enqueue
 from .jobs import JobContext, handler, job_storage, periodic
+from .publish import enqueue
 
 log = logging.getLogger("docgraph.storage_keys")
 

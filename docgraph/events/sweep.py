@@ -34,8 +34,8 @@ from ..services.approvals import CLEANUP_JOB as APPROVAL_CLEANUP
 from ..services.content import live_blob_row, lock_content, staging_prefix
 from ..services.uploads import expire_sessions
 from ..storage import Storage
-from .publish import enqueue
 from .jobs import JobContext, handler, job_storage, periodic
+from .publish import enqueue
 
 log = logging.getLogger("docgraph.sweep")
 

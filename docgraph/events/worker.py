@@ -145,7 +145,7 @@ async def run_forever(settings: Settings, database_url: str, *, storage: Any = N
                     continue
                 timeout = await _seconds_until_next_job(db, poll)
                 failures = 0
-            except Exception:  # noqa: BLE001 - the database may be away; keep the loop alive
+            except Exception:
                 failures += 1
                 timeout = min(2.0 ** failures, poll * 6)
                 log.exception("outbox worker iteration failed; retrying in %.0f s", timeout)

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Generic, TypeVar, Union
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from aiodataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
@@ -25,10 +25,19 @@ from ..errors import DocgraphError, Unauthenticated
 from ..permissions import DOCUMENT, FOLDER, Access, ResourceKey
 from ..process import Services
 from ..services import (
-    approvals, audit_log, departments, documents, folders, groups, members, notifications, organizations, roles,
+    approvals,
+    audit_log,
+    departments,
+    documents,
+    folders,
+    groups,
+    members,
+    notifications,
+    organizations,
+    roles,
     sharing,
 )
-from ..services.members import OrgUser
+from ..services.tenancy import OrgUser
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -38,7 +47,7 @@ MAX_BATCH = 1000
 
 # What a relation field returns: the value when a loader already holds it, else an awaitable of
 # it (graphql-core completes either). Such fields name their API type with `graphql_type`.
-Later = Union[T, Awaitable[T]]
+Later: TypeAlias = T | Awaitable[T]
 
 
 class RequestLoader(DataLoader[K, V], Generic[K, V]):
@@ -202,7 +211,8 @@ class Loaders:
         they are checked and fetched in the same statement and wait in the loaders."""
         found = await permissions.visible_rows_of(self._db, self._principal(), FOLDER, [folder_id], lineage=True)
         self._keep(FOLDER, found)
-        return found[folder_id][1]  # type: ignore[no-any-return]
+        row: models.Folder | None = found[folder_id][1]
+        return row
 
     def remember(self, accesses: Iterable[Access]) -> None:
         """Evaluations already made (a listing returns its rows'): asking for those resources
@@ -253,6 +263,13 @@ class Loaders:
 
     def shares(self, kind: str) -> RequestLoader[uuid.UUID, list[models.Grant]]:
         return self.folder_shares if kind == FOLDER else self.document_shares
+
+    async def shares_shown(self, kind: str, resource_id: uuid.UUID) -> list[models.Grant]:
+        """The live shares of a resource, for viewers who may SHARE or MANAGE it; else none."""
+        access = await self.access.load((kind, resource_id))
+        if not (access.can_share or access.can_manage):
+            return []
+        return await self.shares(kind).load(resource_id)
 
 
 @dataclass

@@ -9,9 +9,11 @@ above the limit, and reported in `extensions.cost` of every response.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -28,6 +30,7 @@ from graphql import (
     validate,
 )
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from ..pagination import DEFAULT_PAGE_SIZE
 
@@ -51,7 +54,8 @@ class _Walker:
                     return max(int(given), 0) if isinstance(given, int) else DEFAULT_PAGE_SIZE
         return DEFAULT_PAGE_SIZE
 
-    def fields(self, selection_set: SelectionSetNode, parent: GraphQLNamedType, seen: frozenset = frozenset()):
+    def fields(self, selection_set: SelectionSetNode, parent: GraphQLNamedType,
+               seen: frozenset[str] = frozenset()) -> Iterator[tuple[FieldNode, GraphQLNamedType]]:
         """(field node, parent type) of a selection set, fragments expanded."""
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
@@ -81,7 +85,7 @@ class _Walker:
         return total
 
 
-def operation_cost(schema: GraphQLSchema, document, operation_name: str | None,
+def operation_cost(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
                    variables: dict[str, Any] | None) -> tuple[int, int]:
     """(cost, number of root fields) of the operation that will run."""
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
@@ -104,12 +108,12 @@ _VALIDATED: OrderedDict[tuple[int, str], list[GraphQLError]] = OrderedDict()
 _VALIDATED_MAX = 2000
 
 
-def _validate_cached(schema: GraphQLSchema, context) -> list[GraphQLError]:
+def _validate_cached(schema: GraphQLSchema, document: DocumentNode, context: ExecutionContext) -> list[GraphQLError]:
     key = (id(schema), context.query or "")
     if context.query and key in _VALIDATED:
         _VALIDATED.move_to_end(key)
         return list(_VALIDATED[key])
-    errors = validate(schema, context.graphql_document, context.validation_rules)
+    errors = validate(schema, document, context.validation_rules)
     if context.query:
         _VALIDATED[key] = list(errors)
         if len(_VALIDATED) > _VALIDATED_MAX:
@@ -122,13 +126,16 @@ class QueryCost(SchemaExtension):
         self.max_cost, self.max_root_fields = max_cost, max_root_fields
         self.cost: int | None = None
 
-    def on_validate(self):
+    def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         schema = context.schema._schema
-        errors = _validate_cached(schema, context)
+        document = context.graphql_document
+        if document is None:  # it did not parse: Strawberry reports that
+            yield
+            return
+        errors = _validate_cached(schema, document, context)
         if not errors:
-            self.cost, root_fields = operation_cost(
-                schema, context.graphql_document, context.operation_name, context.variables)
+            self.cost, root_fields = operation_cost(schema, document, context.operation_name, context.variables)
             if root_fields > self.max_root_fields:
                 errors.append(GraphQLError(
                     f"The operation selects {root_fields} root fields; at most {self.max_root_fields} are allowed",

@@ -22,7 +22,7 @@ def described(enum: type[Enum], description: str, values: dict[str, str], *, nam
     """`enum` registered as a GraphQL enum with a description for the enum and for each value
     (a value left out shows undescribed, which tests/test_schema_descriptions.py reports)."""
     registered = strawberry.enum(enum, name=name, description=description)
-    definition = registered.__strawberry_definition__
+    definition = registered.__strawberry_definition__  # type: ignore[attr-defined]  # set by strawberry.enum
     unknown = set(values) - {value.name for value in definition.values}
     if unknown:
         raise ValueError(f"{definition.name} has no value {', '.join(sorted(unknown))}")

@@ -8,7 +8,8 @@ the request id, so internals never leak.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
@@ -19,10 +20,11 @@ log = logging.getLogger("docgraph.errors")
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
-def _with(error: GraphQLError, message: str, extensions: dict, original=None) -> GraphQLError:
+def _with(error: GraphQLError, message: str, extensions: dict[str, Any],
+          original: Exception | None = None) -> GraphQLError:
     return GraphQLError(
         message, nodes=error.nodes, source=error.source, positions=error.positions,
         path=error.path, original_error=original, extensions={**extensions, "timestamp": _now()},

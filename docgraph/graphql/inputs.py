@@ -1,5 +1,5 @@
-"""How input fields a client left out reach services: as UNCHANGED (keep the current value),
-which is not None (null: clear it, or back to the default)."""
+"""Inputs several domains share, and how input fields a client left out reach services: as
+UNCHANGED (keep the current value), which is not None (null: clear it, or back to the default)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,13 @@ from typing import Any
 import strawberry
 
 from ..services.unchanged import UNCHANGED
+
+
+@strawberry.input(description="Something in the trash to bring back.")
+class RestoreInput:
+    id: strawberry.ID = strawberry.field(
+        description="The deleted folder or document (its ID, as the trash lists it); what one deletion hid "
+                    "comes back together.")
 
 
 def sent(value: Any) -> Any:

@@ -10,7 +10,11 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import (
-    DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter,
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types

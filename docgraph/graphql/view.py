@@ -4,9 +4,11 @@ request guards (preflight header, body limit, streamed multipart uploads)."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -45,7 +47,7 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self.services = services
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             request = Request(scope)
             refusal = self._refuse(request)
@@ -60,10 +62,11 @@ class GraphQLApp(GraphQL[Context, None]):
                 return
         await super().__call__(scope, receive, send)
 
-    async def _buffer_limited(self, receive):
+    async def _buffer_limited(self, receive: Receive) -> tuple[Receive, Response | None]:
         """Read a JSON body up to the limit, whatever Content-Length claims (or chunked)."""
         limit = self.services.settings.max_request_bytes
-        chunks, size, more = [], 0, True
+        chunks: list[bytes] = []
+        size, more = 0, True
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
@@ -77,7 +80,7 @@ class GraphQLApp(GraphQL[Context, None]):
         body = b"".join(chunks)
         replayed = False
 
-        async def replay():
+        async def replay() -> Message:
             nonlocal replayed
             if replayed:
                 return await receive()
@@ -99,7 +102,7 @@ class GraphQLApp(GraphQL[Context, None]):
             return _error_response(413, "PAYLOAD_TOO_LARGE", "Request body too large")
         return None
 
-    async def get_context(self, request, response) -> Context:
+    async def get_context(self, request: Any, response: Any) -> Context:
         client = ClientInfo(
             ip_address=request.client.host if request.client else None,
             user_agent=request.headers.get("user-agent"),
@@ -119,12 +122,12 @@ class GraphQLApp(GraphQL[Context, None]):
             context.principal_or_none = await read_principal(self.services.db, claims, context.client)
         except DocgraphError as exc:
             context.auth_error = exc
-        except Exception:  # noqa: BLE001 - e.g. the database is unreachable
+        except Exception:
             # Answered as a GraphQL error (not a bare 500) by whatever field needs the principal.
             log.exception("could not authenticate (request %s)", context.request_id)
             context.auth_error = DocgraphError("The service is temporarily unavailable; try again")
 
-    async def on_ws_connect(self, context: Context):
+    async def on_ws_connect(self, context: Context) -> None:
         params = context.connection_params or {}
         header = params.get("Authorization") or params.get("authorization")
         if not isinstance(header, str):

@@ -114,7 +114,7 @@ class MultipartReader:
     async def next_part(self) -> Part | None:
         """The next part, with its headers read; None after the last one. Unread data of the
         previous part is skipped."""
-        if not self._current_done:
+        if not self._current_done and self._current is not None:
             async for _ in self._part_data(self._current):
                 pass
         event = await self._event()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -11,5 +11,5 @@ from starlette.responses import JSONResponse
 def error_response(status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
                    **extensions: Any) -> JSONResponse:
     error = {"message": message,
-             "extensions": {"code": code, **extensions, "timestamp": datetime.now(timezone.utc).isoformat()}}
+             "extensions": {"code": code, **extensions, "timestamp": datetime.now(UTC).isoformat()}}
     return JSONResponse({"data": None, "errors": [error]}, status_code=status, headers=headers)

@@ -14,7 +14,6 @@ from sqlmodel import Field, SQLModel
 from .base import enum_check, id_field, timestamp
 
 
-
 class AuditAction(StrEnum):
     CREATE = "CREATE"
     READ = "READ"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, text
@@ -12,7 +12,7 @@ from sqlmodel import Field
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def id_field() -> Any:
@@ -20,8 +20,9 @@ def id_field() -> Any:
 
 
 def fk(target: str, *, nullable: bool = False, index: bool = False, ondelete: str | None = None) -> Any:
-    default = None if nullable else ...
-    return Field(default=default, foreign_key=target, nullable=nullable, index=index, ondelete=ondelete)
+    default: Any = None if nullable else ...
+    return Field(default=default, foreign_key=target, nullable=nullable, index=index,
+                 ondelete=ondelete)  # type: ignore[call-overload]  # SQLModel's overloads want a literal ondelete
 
 
 def timestamp(*, nullable: bool = False, index: bool = False) -> Any:

@@ -14,7 +14,6 @@ from sqlmodel import Field, SQLModel
 from .base import enum_check, fk, id_field, timestamp
 
 
-
 class OrganizationStatus(StrEnum):
     ACTIVE = "ACTIVE"
     INACTIVE = "INACTIVE"

@@ -14,7 +14,6 @@ from sqlmodel import Field, SQLModel
 from .base import enum_check, fk, id_field, timestamp
 
 
-
 class ApprovalAction(StrEnum):
     REPLACE = "REPLACE"
     DELETE = "DELETE"
@@ -76,7 +75,7 @@ class Notification(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(enum_check("type", NotificationType), name="ck_notification_type"),
         CheckConstraint(
-            "resource_type IS NULL OR " + enum_check("resource_type", RESOURCE_TYPES + ("APPROVAL",)),
+            "resource_type IS NULL OR " + enum_check("resource_type", (*RESOURCE_TYPES, "APPROVAL")),
             name="ck_notification_resource_type",
         ),
         Index("ix_notification_recipient", "recipient_id", "created_at", "id"),

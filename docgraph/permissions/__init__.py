@@ -9,17 +9,37 @@
 
 from .checks import check, require
 from .evaluation import (
-    ACTOR_PARAMETERS, access_select, actor_values, document_resources, evaluate, folder_resources, live_grants_for,
-    subjects_of, to_access,
+    ACTOR_PARAMETERS,
+    access_select,
+    actor_values,
+    document_resources,
+    evaluate,
+    folder_resources,
+    live_grants_for,
+    subjects_of,
+    to_access,
 )
 from .explain import Decision, Explanation, Reason, explain
-from .reads import access_of, visible_rows_of
 from .model import (
-    CAPABILITIES, CAPABILITY_COLUMNS, CEILINGS, DOCUMENT, FOLDER, Access, Actor, Capability, ResourceKey, Rule,
+    CAPABILITIES,
+    CAPABILITY_COLUMNS,
+    CEILINGS,
+    DOCUMENT,
+    FOLDER,
+    Access,
+    Actor,
+    Capability,
+    ResourceKey,
+    Rule,
     roles_allowing,
 )
+from .reads import access_of, visible_rows_of
 from .visibility import (
-    visible_document_ids, visible_documents_access, visible_folder_ids, visible_ids, visible_resource_ids,
+    visible_document_ids,
+    visible_documents_access,
+    visible_folder_ids,
+    visible_ids,
+    visible_resource_ids,
 )
 
 __all__ = [

@@ -28,18 +28,42 @@ import functools
 import operator
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import (
-    Integer, Select, String, and_, any_, bindparam, case, false, func, literal, literal_column, or_, select, true,
+    CompoundSelect,
+    Integer,
+    Select,
+    String,
+    and_,
+    any_,
+    bindparam,
+    case,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ClauseElement
 
-from ..models import DepartmentAdmin, Document, Folder, Grant, Group, GroupMember, Membership, MemberRole, Role, User
+from ..models import DepartmentAdmin, Document, Folder, Grant, Group, GroupMember, MemberRole, Membership, Role, User
 from .model import (
-    CAPABILITIES, CAPABILITY_COLUMNS, DOCUMENT, FOLDER, Access, Actor, Capability, ResourceKey, Rule, roles_allowing,
+    CAPABILITIES,
+    CAPABILITY_COLUMNS,
+    DOCUMENT,
+    FOLDER,
+    Access,
+    Actor,
+    Capability,
+    ResourceKey,
+    Rule,
+    roles_allowing,
 )
 
 folder_t = Folder.__table__
@@ -123,7 +147,7 @@ def member_system_role(actor: Actor):
     )
 
 
-def subjects_of(actor: Actor, *, include_roles: bool = True) -> Select:
+def subjects_of(actor: Actor, *, include_roles: bool = True) -> CompoundSelect[Any]:
     """(subject_type, subject_id) U acts as: itself, its live groups, its live custom roles and
     the organization's system-role row matching its membership."""
     gm, g = GroupMember.__table__, Group.__table__
@@ -300,8 +324,8 @@ def access_select(actor: Actor, resources: Select, carry: tuple[str, ...] = ()) 
 
 # Statements built once (evaluate's, the folder listing's) take the actor as bind parameters:
 # building the expression costs more than running it.
-ACTOR_PARAMETERS = Actor(bindparam("actor_user_id", type_=UUID(as_uuid=True)),  # type: ignore[arg-type]
-                         bindparam("actor_organization_id", type_=UUID(as_uuid=True)))  # type: ignore[arg-type]
+ACTOR_PARAMETERS = Actor(bindparam("actor_user_id", type_=UUID(as_uuid=True)),
+                         bindparam("actor_organization_id", type_=UUID(as_uuid=True)))
 
 
 def actor_values(actor: Actor) -> dict[str, uuid.UUID]:
@@ -328,8 +352,9 @@ def by_ids(actor: Actor, keys: Iterable[ResourceKey]) -> tuple[Select, dict]:
 
 # One C-level call reads an evaluation row's columns (batches of a thousand rows are common),
 # by key from the row's mapping: a fifth of the cost of reading them as the row's attributes.
-_ROW_VALUES = operator.itemgetter("kind", "id", "hidden", "rule", "system_role", "node_kind", "node_id", "by_user",
-                                  "grant_ids", *_CAP_COLUMNS, *(column for _, column in _GRANTED))
+_ROW_KEYS = ("kind", "id", "hidden", "rule", "system_role", "node_kind", "node_id", "by_user", "grant_ids",
+             *_CAP_COLUMNS, *(column for _, column in _GRANTED))
+_ROW_VALUES = operator.itemgetter(*_ROW_KEYS)
 _RULES = {rule.value: rule for rule in Rule}
 _NOTHING: frozenset[Capability] = frozenset()
 
@@ -340,11 +365,12 @@ def to_access(row) -> Access:
     decided, granted = flags[:len(_CAP_COLUMNS)], flags[len(_CAP_COLUMNS):]
     return Access(
         kind=kind, id=id_, found=True, hidden=bool(hidden),
-        **{column: bool(flag) for column, flag in zip(_CAP_COLUMNS, decided)},
+        **{column: bool(flag) for column, flag in zip(_CAP_COLUMNS, decided, strict=False)},
         rule=_RULES[rule], system_role=system_role,
         grant_node_kind=node_kind, grant_node_id=node_id, decided_by_user_grant=bool(by_user),
         grant_ids=tuple(sorted(grant_ids)) if grant_ids else (),
-        granted=frozenset(c for (c, _), flag in zip(_GRANTED, granted) if flag) if any(granted) else _NOTHING,
+        granted=(frozenset(c for (c, _), flag in zip(_GRANTED, granted, strict=True) if flag) if any(granted)
+                 else _NOTHING),
     )
 
 

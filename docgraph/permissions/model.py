@@ -124,7 +124,8 @@ class Access:
         return self.found and not self.hidden and self.can_view
 
     def allows(self, capability: Capability) -> bool:
-        return getattr(self, capability.column)
+        allowed: bool = getattr(self, capability.column)
+        return allowed
 
     @property
     def capabilities(self) -> frozenset[Capability]:

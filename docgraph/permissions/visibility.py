@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, func, select, union_all
 
-from .evaluation import access_select, document_resources, folder_resources, folder_t, document_t
+from .evaluation import access_select, document_resources, document_t, folder_resources, folder_t
 from .model import Actor
 
 

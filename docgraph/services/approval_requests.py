@@ -68,7 +68,8 @@ async def resource_of(session: AsyncSession, approval: Approval) -> Folder | Doc
     return await session.get(Document, approval.document_id)
 
 
-async def reviewers_of(session: AsyncSession, organization_id: uuid.UUID, resource: Folder | Document) -> list[uuid.UUID]:
+async def reviewers_of(session: AsyncSession, organization_id: uuid.UUID,
+                       resource: Folder | Document) -> list[uuid.UUID]:
     """Live, active members who review the resource: organization ADMINs, super admins (members
     only: they get no inbox elsewhere), admins of the department whose drive holds it, and the
     owner of the My Drive that holds it. Mirrors steps 1, 2, 3 and 4a of the evaluation."""

@@ -40,7 +40,6 @@ from .content import StoredContent
 from .documents import lock_is_active
 from .tenancy import clean_description
 
-
 # The worker job that reclaims the staged content of a rejected or cancelled request (its
 # handler lives with the orphan sweep, events/sweep.py, whose checks it shares).
 CLEANUP_JOB = "approval.cleanup"
@@ -63,7 +62,8 @@ def staged_content(approval: Approval) -> StoredContent:
 
 # --- deciding -------------------------------------------------------------------------------------
 
-async def _approval_for_update(session: AsyncSession, actor: Principal, approval_id: uuid.UUID) -> tuple[Approval, Access]:
+async def _approval_for_update(session: AsyncSession, actor: Principal,
+                               approval_id: uuid.UUID) -> tuple[Approval, Access]:
     """The approval, locked, with the actor's access to its resource; NOT_FOUND unless the
     actor requested it or reviews its resource."""
     approval = (await session.execute(

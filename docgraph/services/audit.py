@@ -19,7 +19,8 @@ from ..models import AuditLog
 from ..models.base import utcnow
 
 # Every chain is serialized by a transaction-scoped advisory lock on its organization.
-_LOCK_SQL = text("SELECT pg_advisory_xact_lock(hashtextextended(coalesce(CAST(CAST(:org AS uuid) AS text), 'global'), 7))")
+_LOCK_SQL = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(coalesce(CAST(CAST(:org AS uuid) AS text), 'global'), 7))")
 _LAST_SQL = text("""
     SELECT chain_seq, row_hash FROM audit_log
     WHERE organization_id IS NOT DISTINCT FROM :org
@@ -76,7 +77,8 @@ async def record(
     return entry
 
 
-async def record_by(session: AsyncSession, actor: Principal, action: str, resource_type: str, **fields: Any) -> AuditLog:
+async def record_by(session: AsyncSession, actor: Principal, action: str, resource_type: str,
+                    **fields: Any) -> AuditLog:
     """`record` for an action a signed-in principal performed in its organization."""
     return await record(
         session, action=action, resource_type=resource_type, organization_id=actor.organization_id,
@@ -128,6 +130,6 @@ def audited(action: str, resource_type: str, *, resource: str | None = None
                                      details={"code": error.code, "operation": fn.__name__})
                 raise
 
-        return wrapper  # type: ignore[return-value]
+        return wrapper
 
     return decorate

@@ -127,7 +127,9 @@ class ChainReport:
 
 
 def _chain(organization_id: uuid.UUID | None):
-    return AuditLog.organization_id.is_(None) if organization_id is None else AuditLog.organization_id == organization_id
+    if organization_id is None:
+        return AuditLog.organization_id.is_(None)
+    return AuditLog.organization_id == organization_id
 
 
 async def _chains(db: Database, organization_id: uuid.UUID | None) -> list[uuid.UUID | None]:

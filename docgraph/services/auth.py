@@ -92,7 +92,8 @@ async def _refuse_when_throttled(db: Database, settings: Settings, client: Clien
             FROM login_failure
             WHERE failed_at > :since AND (email = :email OR ip_address = :ip)
         """), {"email": email_key, "ip": client.ip_address, "since": since})).one()
-    if counts.by_email >= settings.login_max_failures or counts.by_ip >= IP_FAILURE_FACTOR * settings.login_max_failures:
+    limit = settings.login_max_failures
+    if counts.by_email >= limit or counts.by_ip >= IP_FAILURE_FACTOR * limit:
         error = RateLimited("Too many failed sign-in attempts; try again later",
                             retryAfter=settings.login_failure_window)
         await _audit_login_failure(db, client, email_key, None, error)
@@ -248,7 +249,8 @@ async def refresh(db: Database, signer: TokenSigner, settings: Settings, client:
             await audit.record(
                 session, action="LOGIN", resource_type="USER", client=client, status="FAILURE",
                 organization_id=organization_id, user_id=user_id, resource_id=user_id,
-                error_message=error.message, details={"refresh": True, "sessionId": str(family_id) if family_id else None},
+                error_message=error.message,
+                details={"refresh": True, "sessionId": str(family_id) if family_id else None},
             )
         raise
     return signed_in

@@ -13,7 +13,12 @@ from ..db import Database
 from ..models import Department, DepartmentAdmin, Folder, User
 from . import audit
 from .tenancy import (
-    children_of_organizations, clean_name, flush_unique, live_in_organization, member_user, require_org_admin,
+    children_of_organizations,
+    clean_name,
+    flush_unique,
+    live_in_organization,
+    member_user,
+    require_org_admin,
     users_through,
 )
 

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .. import permissions
 from ..auth.principal import Principal
 from ..db import Database
-from ..events import publish
 from ..errors import BadInput, Conflict, Forbidden
+from ..events import publish
 from ..models import Approval, Document, Folder, Grant
 from ..models.base import utcnow
 from ..pagination import CountFn, Page, PageRequest, after_key, counter, make_page
@@ -29,7 +29,7 @@ from ..permissions import FOLDER, Actor, Capability
 from . import audit
 from .approval_requests import approval_details, approval_required, request_approval_in
 from .content import has_purged_content
-from .tenancy import clean_description
+from .tenancy import OrgUser, clean_description
 from .unchanged import UNCHANGED, Unchanged
 from .validation import clean_item_name
 
@@ -115,7 +115,7 @@ async def create_folder(db: Database, actor: Principal, *, parent_id: uuid.UUID,
 
 @audit.audited("UPDATE", "FOLDER")
 async def update_folder(db: Database, actor: Principal, *, folder_id: uuid.UUID, name: str | None = None,
-                        description: str | None | Unchanged = UNCHANGED) -> Folder:
+                        description: str | Unchanged | None = UNCHANGED) -> Folder:
     """Rename and/or change the description (needs UPDATE). A department drive's root is
     renamed by admins only (super admin, organization ADMIN, its department admins); a My
     Drive root keeps its name."""
@@ -312,7 +312,8 @@ async def list_children(db: Database, actor: Principal, folder_id: uuid.UUID,
     query = select(Folder, sort_name.label("sort_name")).join(visible, visible.c.id == Folder.id)
     after = after_key(page, str, uuid.UUID)
     if after is not None:
-        query = query.where(tuple_(sort_name, Folder.id) > tuple_(literal(after[0]), literal(after[1], UUID(as_uuid=True))))
+        cursor = tuple_(literal(after[0]), literal(after[1], UUID(as_uuid=True)))
+        query = query.where(tuple_(sort_name, Folder.id) > cursor)
     query = query.order_by(sort_name, Folder.id).limit(page.first + 1)
     async with db.reading() as session:
         rows = (await session.execute(query)).all()
@@ -338,7 +339,7 @@ async def folders_by_ids(db: Database, ids: Iterable[uuid.UUID]) -> dict[uuid.UU
     return await db.rows_by_ids(Folder, ids)
 
 
-async def my_drives(db: Database, keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> dict[tuple[uuid.UUID, uuid.UUID], Folder]:
+async def my_drives(db: Database, keys: Sequence[OrgUser]) -> dict[OrgUser, Folder]:
     """The My Drive root of each (organization, member)."""
     query = select(Folder).where(
         tuple_(Folder.organization_id, Folder.owner_id).in_(list(keys)),

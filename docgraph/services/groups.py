@@ -12,8 +12,14 @@ from ..db import Database
 from ..models import Department, Group, GroupMember, User
 from . import audit
 from .tenancy import (
-    children_of_organizations, clean_name, flush_unique, live_in_organization, member_user, require_org_admin,
-    set_link, users_through,
+    children_of_organizations,
+    clean_name,
+    flush_unique,
+    live_in_organization,
+    member_user,
+    require_org_admin,
+    set_link,
+    users_through,
 )
 
 

@@ -64,10 +64,10 @@ def page_then_rows(visible: Any, order_by: Callable[[Any], list[Any]], *,
     alone: joined before the limit, they were read for every visible document (154 in the
     benchmark's folder, 1,877 in its search) and all but a page thrown away. Rows: Document,
     the evaluation's columns, `total`, the sort keys, then the related entities."""
-    page = select(visible).order_by(*order_by(visible.c)).limit(_LIMIT)
+    paged = select(visible).order_by(*order_by(visible.c)).limit(_LIMIT)
     if where is not None:
-        page = page.where(where(visible.c))
-    page = page.subquery("page")
+        paged = paged.where(where(visible.c))
+    page = paged.subquery("page")
     query = select(Document, page).join(page, page.c.id == Document.id).order_by(*order_by(page.c))
     for relation in related:
         entity, on = _JOINS[relation]

@@ -12,11 +12,12 @@ from ..auth.passwords import hash_password
 from ..auth.principal import Principal
 from ..db import Database
 from ..errors import BadInput, Conflict, NotFound
-from ..models import DepartmentAdmin, GroupMember, Membership, MemberRole, User
+from ..models import DepartmentAdmin, GroupMember, MemberRole, Membership, User
 from ..models.base import utcnow
 from ..pagination import Page, PageRequest, make_page
 from . import audit
 from .tenancy import (
+    OrgUser,
     clean_email,
     clean_name,
     clean_system_role,
@@ -167,8 +168,6 @@ async def users_by_ids(db: Database, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID
     """User rows by id (members or not: callers decide what to show)."""
     return await db.rows_by_ids(User, ids)
 
-
-OrgUser = tuple[uuid.UUID, uuid.UUID]  # (organization id, user id)
 
 
 async def system_roles(db: Database, keys: Sequence[OrgUser]) -> dict[OrgUser, str]:

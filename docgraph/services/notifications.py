@@ -87,7 +87,8 @@ async def list_notifications(db: Database, actor: Principal, *, unread_only: boo
 
     async def count() -> int:
         async with db.reading() as session:
-            return (await session.execute(select(func.count()).select_from(Notification).where(*conditions))).scalar_one()
+            query = select(func.count()).select_from(Notification).where(*conditions)
+            return (await session.execute(query)).scalar_one()
 
     return make_page(rows, page, _cursor_key), count
 
@@ -211,7 +212,7 @@ async def _deliver_batch(db: Database, signer: TokenSigner,
     async with db.reading() as session:
         principals = await load_principals(session, list(claims.values()),
                                            [deliveries[n][0].client for n in claims])
-        for n, actor in zip(claims, principals):
+        for n, actor in zip(claims, principals, strict=False):
             event = deliveries[n][1]
             if actor is None:
                 answers[n] = Unauthenticated("The session is no longer valid")

@@ -26,7 +26,6 @@ from .unchanged import UNCHANGED
 from .validation import MAX_DOCUMENT_SIZE_CEILING, ContentPolicy, normalize_content_type
 
 
-
 class PolicyAction(StrEnum):
     """A sensitive action that the approval policy may require a review for."""
 

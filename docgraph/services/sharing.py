@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, literal, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import UUID, distinct_on
@@ -25,11 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .. import permissions
 from ..auth.principal import Principal
 from ..db import Database
-from ..events import publish
 from ..errors import BadInput, Conflict, Forbidden, NotFound
+from ..events import publish
 from ..models import Document, Folder, Grant, Group, Role
-from ..models.grants import SUBJECT_TYPES
 from ..models.base import utcnow
+from ..models.grants import SUBJECT_TYPES
 from ..pagination import CountFn, Page, PageRequest, make_page
 from ..permissions import DOCUMENT, FOLDER, Access, Actor, Capability, Explanation, ResourceKey
 from . import audit
@@ -45,7 +45,7 @@ def clean_expiry(expires_at: datetime | None) -> datetime | None:
     if expires_at is None:
         return None
     if expires_at.tzinfo is None:
-        expires_at = expires_at.replace(tzinfo=timezone.utc)
+        expires_at = expires_at.replace(tzinfo=UTC)
     if expires_at <= utcnow():
         raise BadInput("expiresAt must be in the future", field="expiresAt")
     return expires_at
@@ -166,7 +166,7 @@ async def share(db: Database, actor: Principal, *, resource: ResourceKey, subjec
 
 @audit.audited("PERMISSION_CHANGE", _AUDIT_TYPE)
 async def update_share(db: Database, actor: Principal, *, share_id: uuid.UUID, capabilities: Iterable[Capability],
-                       expires_at: datetime | None | Unchanged = UNCHANGED) -> Grant:
+                       expires_at: datetime | Unchanged | None = UNCHANGED) -> Grant:
     """New capabilities (and expiry, when given; null removes it) for an existing share."""
     organization_id = actor.require_organization()
     capabilities = frozenset(capabilities)

@@ -25,6 +25,7 @@ from ..models import Folder, Membership, User
 from ..models.tenancy import SYSTEM_ROLES
 
 K = TypeVar("K")
+OrgUser = tuple[uuid.UUID, uuid.UUID]  # (organization id, user id)
 
 MY_DRIVE_NAME = "My Drive"
 

@@ -21,7 +21,6 @@ from ..models import Document, Folder
 from ..pagination import CountFn, Page, PageRequest, after_key, counter, fetch_page
 
 
-
 def _entries(actor: Principal):
     organization_id = actor.require_organization()
     sees_all = actor.is_org_admin or actor.is_super_admin
@@ -61,7 +60,7 @@ async def _rows(db: Database, entries) -> dict[uuid.UUID, Folder | Document]:
     folder_ids = [e.id for e in entries if e.kind == "FOLDER"]
     document_ids = [e.id for e in entries if e.kind == "DOCUMENT"]
     async with db.reading() as session:
-        found = {}
+        found: dict[uuid.UUID, Folder | Document] = {}
         if folder_ids:
             found.update({f.id: f for f in (await session.execute(
                 select(Folder).where(Folder.id.in_(folder_ids)))).scalars()})

@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .. import permissions
 from ..auth.principal import Principal
 from ..db import Database
-from ..errors import BadInput, DocgraphError, Conflict, NotFound, PayloadTooLarge
-from ..models import Blob, Document, UploadSession
+from ..errors import BadInput, Conflict, DocgraphError, NotFound, PayloadTooLarge
+from ..models import Approval, Blob, Document, UploadSession
 from ..models.base import utcnow
 from ..permissions import DOCUMENT, FOLDER, Capability
 from ..storage import MIN_PART_SIZE, ObjectNotFound, Storage, StorageError, StorageSizeExceeded
@@ -38,7 +38,11 @@ from . import audit
 from .content import NewContent, check_quota, describe_stored, discard_staged, existing_blob, policy_in, read_sample
 from .documents import create_document_in, ensure_may_change, replace_document_in
 from .validation import (
-    MAX_NAME_LENGTH, clean_document_name, clean_sha256, name_from_file_name, normalize_content_type,
+    MAX_NAME_LENGTH,
+    clean_document_name,
+    clean_sha256,
+    name_from_file_name,
+    normalize_content_type,
 )
 
 
@@ -145,7 +149,7 @@ def _ensure_open(row: UploadSession, now: datetime | None = None) -> None:
 async def complete_upload(db: Database, actor: Principal, *, storage: Storage, upload_id: uuid.UUID,
                           change_comment: str | None = None, name: str | None = None,
                           description: str | None = None, tags: list[str] | None = None,
-                          metadata: Any = None) -> Document:
+                          metadata: Any = None) -> Document | Approval:
     actor.require_organization()
     async with db.reading() as session:
         row = await session.get(UploadSession, upload_id)

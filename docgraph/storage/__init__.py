@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 from ..keyring import Key, Keyring, add_key, configured, file_keyring
-
 from .base import (
     MIN_PART_SIZE,
     ObjectCorrupted,
@@ -104,7 +103,10 @@ def rotate_storage_key(settings) -> Key:
     others stay to read what they sealed until the worker has re-encrypted it."""
     if settings.storage_encryption_key:
         raise ValueError("STORAGE_ENCRYPTION_KEY is set: put the new key first in it instead")
-    return add_key(storage_keys(settings).path, _new_key)
+    path = storage_keys(settings).path
+    if path is None:  # not from STORAGE_ENCRYPTION_KEY, checked above: from the data directory's file
+        raise ValueError("the storage keys are not kept in a file")
+    return add_key(path, _new_key)
 
 
 def build_storage(

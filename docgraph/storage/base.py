@@ -10,7 +10,7 @@ import hashlib
 import re
 import unicodedata
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple, Protocol, runtime_checkable
@@ -218,7 +218,7 @@ class HashingStream:
             yield chunk
 
 
-async def rechunk(chunks: AsyncIterable[bytes], size: int) -> AsyncIterator[bytearray]:
+async def rechunk(chunks: AsyncIterable[bytes], size: int) -> AsyncGenerator[bytearray, None]:
     """Regroup a stream into blocks of exactly ``size`` bytes (the last may be shorter).
 
     Each block is a fresh preallocated bytearray handed over to the consumer, so nothing is

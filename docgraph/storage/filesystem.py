@@ -11,6 +11,7 @@ Key rotation: see key_rotation.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -22,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from ..keyring import Keyring, make_key
 from .base import (
     MIN_PART_SIZE,
     HashingStream,
@@ -38,7 +40,6 @@ from .base import (
     validate_parts,
     validate_prefix,
 )
-from ..keyring import Keyring, make_key
 from .encryption import HEADER_SIZE, SEGMENT_SIZE, SegmentCipher, SegmentEncryptor, parse_header, plaintext_size
 from .key_rotation import MISSING, TMP, UPLOADS, KeyRotation, Superseded, open_root, read_header
 
@@ -55,7 +56,7 @@ class FilesystemStorage(KeyRotation, StorageBase):
             keys = Keyring([make_key(keys)])
         self._cipher = SegmentCipher(keys) if keys is not None else None
         # Objects without a header are plaintext from before encryption, not damage.
-        self._plaintext_possible = self._cipher is None or open_root(self.root, keys.current.id)
+        self._plaintext_possible = keys is None or open_root(self.root, keys.current.id)
 
     def _path(self, key: str) -> Path:
         return self.root / validate_key(key)
@@ -96,7 +97,7 @@ class FilesystemStorage(KeyRotation, StorageBase):
                 await asyncio.to_thread(f.write, encryptor.header)
             async for block in rechunk(stream, IO_CHUNK):
                 await asyncio.to_thread(_write_block, f, encryptor, block)
-            if encryptor and encryptor.key_id not in {k.id for k in self._cipher.keys.keys}:
+            if encryptor and self._cipher and encryptor.key_id not in {k.id for k in self._cipher.keys.keys}:
                 raise StorageError("the encryption key was retired during the write; try again")
             await asyncio.to_thread(_commit, f, tmp, path, encryptor, replacing)
         except BaseException:
@@ -123,10 +124,8 @@ class FilesystemStorage(KeyRotation, StorageBase):
 
     async def delete(self, key: str) -> None:
         path = self._path(key)
-        try:
+        with contextlib.suppress(*MISSING):
             await asyncio.to_thread(path.unlink)
-        except MISSING:
-            pass
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -225,9 +224,8 @@ class FilesystemStorage(KeyRotation, StorageBase):
         validate_key(key)
         directory = self.root / UPLOADS / upload_id
         try:
-            if _UPLOAD_ID.fullmatch(upload_id):
-                if await asyncio.to_thread((directory / "key").read_text) == key:
-                    return directory
+            if _UPLOAD_ID.fullmatch(upload_id) and await asyncio.to_thread((directory / "key").read_text) == key:
+                return directory
         except MISSING:
             pass
         raise ObjectNotFound(f"no upload {upload_id!r} for {key}")

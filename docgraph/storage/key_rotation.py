@@ -137,7 +137,7 @@ def _walk(directory: Path, prefix: tuple[str, ...], after: tuple[str, ...]):
         return
     in_upload = len(prefix) == 2 and prefix[0] == UPLOADS
     for entry in entries:
-        parts = prefix + (entry.name,)
+        parts = (*prefix, entry.name)
         if entry.name.startswith(".") and not (entry.name == UPLOADS and not prefix):
             continue  # temporary files, the marker
         if entry.is_dir(follow_symlinks=False):

@@ -218,8 +218,8 @@ class S3Storage(StorageBase):
         # Parts must grow for objects above 10,000 parts of the default size.
         part_size = max(self.part_size, -(-(max_size or 0) // MAX_PART_NUMBER))
         async with contextlib.aclosing(rechunk(stream, part_size)) as blocks:
-            block = await anext(blocks, bytearray())
-            if len(block) < part_size:  # the whole body fits in one request
+            block: bytearray | None = await anext(blocks, bytearray())
+            if block is not None and len(block) < part_size:  # the whole body fits in one request
                 s3 = await self._client()
                 with _errors(key), _BufferBody(block) as body:
                     await s3.put_object(Bucket=self.bucket, Key=key, Body=body, **self._sse)
@@ -239,7 +239,8 @@ class S3Storage(StorageBase):
                             self._send_part(key, upload_id, number, block)
                         )
                         block = await anext(blocks, None)  # filled while part n is sent
-                    parts.append((number, await sending))
+                    if sending is not None:  # always: the first block made a part
+                        parts.append((number, await sending))
                 except BaseException:
                     if sending and not sending.done():
                         sending.cancel()

@@ -6,8 +6,20 @@ from __future__ import annotations
 import pytest
 
 from tests.permissions.helpers import (
-    CREATE_FOLDER, DELETE_FOLDER, EXPLAIN, FOLDER, MOVE_FOLDER, RESTORE_FOLDER, REVOKE_SHARE, SHARE, UPDATE_FOLDER,
-    UPDATE_SHARE, Drive, department_root, gid, person,
+    CREATE_FOLDER,
+    DELETE_FOLDER,
+    EXPLAIN,
+    FOLDER,
+    MOVE_FOLDER,
+    RESTORE_FOLDER,
+    REVOKE_SHARE,
+    SHARE,
+    UPDATE_FOLDER,
+    UPDATE_SHARE,
+    Drive,
+    department_root,
+    gid,
+    person,
 )
 
 

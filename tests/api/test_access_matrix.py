@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.permissions.helpers import (
-    ALL, CHILDREN, EDITOR_MAX, EXPLAIN, MOVE_FOLDER, Drive, Person, department_root, my_drive, person,
+    ALL,
+    CHILDREN,
+    EDITOR_MAX,
+    EXPLAIN,
+    MOVE_FOLDER,
+    Drive,
+    Person,
+    department_root,
+    my_drive,
+    person,
 )
 
 
@@ -168,7 +177,7 @@ async def test_a_restriction_row_hides_the_subfolder_from_the_group_and_from_lis
 
 
 async def test_a_grant_that_expires_during_the_test_stops_counting(world, drive):
-    expires = (datetime.now(timezone.utc) + timedelta(seconds=1.5)).isoformat()
+    expires = (datetime.now(UTC) + timedelta(seconds=1.5)).isoformat()
     await drive.share(world.admin, world.reports, world.editor.id, {"VIEW", "UPDATE"}, expires_at=expires)
     await drive.expect(world.editor, world.reports, {"VIEW", "UPDATE"}, "before expiry")
     await asyncio.sleep(1.6)
@@ -177,7 +186,7 @@ async def test_a_grant_that_expires_during_the_test_stops_counting(world, drive)
 
 async def test_an_expired_nearer_grant_lets_the_farther_one_decide(world, drive, services):
     await drive.share(world.admin, world.reports, world.editor.id, {"VIEW"})
-    expires = (datetime.now(timezone.utc) + timedelta(seconds=1)).isoformat()
+    expires = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
     await drive.share(world.admin, world.q1, world.editor.id, {"VIEW", "UPDATE"}, expires_at=expires)
     await drive.expect(world.editor, world.q1, {"VIEW", "UPDATE"}, "nearer grant live")
     await asyncio.sleep(1.1)

@@ -8,8 +8,20 @@ from sqlalchemy import select
 
 from docgraph import models
 from tests.api.approvals_helpers import (
-    APPROVALS, APPROVE, DELETE_DOCUMENT, DELETE_FOLDER, DOCUMENT, DOCUMENT_APPROVALS, NODE, blob_of, decide,
-    make_world, notifications, replace, stored_keys, upload_to,
+    APPROVALS,
+    APPROVE,
+    DELETE_DOCUMENT,
+    DELETE_FOLDER,
+    DOCUMENT,
+    DOCUMENT_APPROVALS,
+    NODE,
+    blob_of,
+    decide,
+    make_world,
+    notifications,
+    replace,
+    stored_keys,
+    upload_to,
 )
 from tests.api.documents_helpers import folder, pdf, sha256
 from tests.api.tenancy_helpers import audit_rows

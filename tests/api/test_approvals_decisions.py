@@ -13,8 +13,20 @@ from docgraph import models
 from docgraph.events.worker import HANDLERS, JobContext, run_once
 from docgraph.globalid import decode, encode
 from tests.api.approvals_helpers import (
-    APPROVE, CANCEL, DELETE_DOCUMENT, DOCUMENT, NODE, REJECT, blob_of, decide, make_world, notifications, replace,
-    replace_raw, stored_keys, upload_to,
+    APPROVE,
+    CANCEL,
+    DELETE_DOCUMENT,
+    DOCUMENT,
+    NODE,
+    REJECT,
+    blob_of,
+    decide,
+    make_world,
+    notifications,
+    replace,
+    replace_raw,
+    stored_keys,
+    upload_to,
 )
 from tests.api.documents_helpers import code_of, pdf, sha256
 from tests.api.tenancy_helpers import audit_rows

@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 
 from tests.api.approvals_helpers import (
-    APPROVALS, APPROVE, DELETE_DOCUMENT, DELETE_FOLDER, blob_of, decide, make_world, replace, stored_keys,
+    APPROVALS,
+    APPROVE,
+    DELETE_DOCUMENT,
+    DELETE_FOLDER,
+    blob_of,
+    decide,
+    make_world,
+    replace,
+    stored_keys,
     upload_to,
 )
 from tests.api.documents_helpers import PDF_TYPE, code_of, folder, pdf, png, sha256, share, upload

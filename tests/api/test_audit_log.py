@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -34,8 +34,8 @@ async def acme(api, factory):
     folder_a = (await api.ok(CREATE, {"p": root, "n": "A"}, token=ada_token))["createFolder"]["folder"]["id"]
     await api.ok(CREATE, {"p": root, "n": "B"}, token=ada_token)
     assert await api.code(RENAME, {"f": folder_a, "n": "A2"}, token=eve_token) == "NOT_FOUND"
-    return type("Acme", (), dict(org=org, ada=ada, eve=eve, ada_token=ada_token, eve_token=eve_token,
-                                 folder_a=folder_a))
+    return type("Acme", (), {"org": org, "ada": ada, "eve": eve, "ada_token": ada_token, "eve_token": eve_token,
+                                 "folder_a": folder_a})
 
 
 def _entries(data) -> list[dict]:
@@ -68,7 +68,7 @@ async def test_pages_follow_the_keyset(api, acme):
     assert await api.code(AUDIT_LOG, {"after": "bm9wZQ"}, token=acme.ada_token) == "BAD_USER_INPUT"
 
 
-@pytest.mark.parametrize("name, audit_filter, expected", [
+@pytest.mark.parametrize(("name", "audit_filter", "expected"), [
     ("actions", {"actions": ["UPDATE"]}, ["UPDATE"]),
     ("status", {"status": "SUCCESS"}, ["CREATE", "CREATE"]),
     ("several actions", {"actions": ["CREATE", "LOGIN"]}, ["CREATE", "CREATE"]),
@@ -94,7 +94,7 @@ async def test_filters_by_user_resource_and_time(api, acme):
     assert [e["action"] for e in _entries(since)] == ["UPDATE"]
     before = await api.ok(AUDIT_LOG, {"filter": {"to": newest}}, token=acme.ada_token)
     assert [e["action"] for e in _entries(before)] == ["CREATE", "CREATE"]
-    future = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     assert _entries(await api.ok(AUDIT_LOG, {"filter": {"from": future}}, token=acme.ada_token)) == []
     assert await api.code(AUDIT_LOG, {"filter": {"from": future, "to": newest}}, token=acme.ada_token) == "BAD_USER_INPUT"
     assert await api.code(AUDIT_LOG, {"filter": {"userId": acme.folder_a}}, token=acme.ada_token) == "BAD_USER_INPUT"

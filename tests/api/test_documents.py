@@ -8,8 +8,21 @@ import asyncio
 import pytest
 
 from tests.api.documents_helpers import (
-    DOCUMENT, DOCX_TYPE, PDF_TYPE, code_of, data_of, docx, member, pdf, png, replace, sha256, storage_keys,
-    table_counts, upload, uploaded,
+    DOCUMENT,
+    DOCX_TYPE,
+    PDF_TYPE,
+    code_of,
+    data_of,
+    docx,
+    member,
+    pdf,
+    png,
+    replace,
+    sha256,
+    storage_keys,
+    table_counts,
+    upload,
+    uploaded,
 )
 
 

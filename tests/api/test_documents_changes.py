@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
@@ -10,7 +10,15 @@ from sqlalchemy import update
 from docgraph import models
 from docgraph.globalid import decode
 from tests.api.documents_helpers import (
-    DOCUMENT, code_of, data_of, folder, member, pdf, replace, share, uploaded,
+    DOCUMENT,
+    code_of,
+    data_of,
+    folder,
+    member,
+    pdf,
+    replace,
+    share,
+    uploaded,
 )
 
 UPDATE = """mutation($input: UpdateDocumentInput!) { updateDocument(input: $input) {
@@ -138,16 +146,16 @@ async def test_a_lock_stops_everyone_else_but_its_holder_and_admins(http, api, e
 async def test_an_expired_lock_is_no_lock(http, api, services, ed, eve):
     document = await uploaded(http, ed.token, ed.drive)
     await share(api, ed, document["id"], eve, "VIEW", "UPDATE")
-    soon = (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat()
+    soon = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
     await api.ok(LOCK, {"input": {"documentId": document["id"], "expiresAt": soon}}, token=ed.token)
     assert code_of(await replace(http, eve.token, document["id"], pdf(seed=1))) == "LOCKED"
     async with services.db.transaction() as session:  # five minutes later
         await session.execute(update(models.Document).where(models.Document.id == decode(document["id"])[1])
-                              .values(lock_expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+                              .values(lock_expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     data = await api.ok(DOCUMENT, {"id": document["id"]}, token=eve.token)
     assert data["document"]["lock"] is None
     data_of(await replace(http, eve.token, document["id"], pdf(seed=2)))
-    past = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     assert await api.code(LOCK, {"input": {"documentId": document["id"], "expiresAt": past}},
                           token=eve.token) == "BAD_USER_INPUT"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -98,7 +98,7 @@ async def test_expired_upload_sessions_are_aborted_and_closed_open_ones_kept(htt
     session_id = decode(started["id"])[1]
     async with services.db.transaction() as session:
         await session.execute(update(models.UploadSession).where(models.UploadSession.id == session_id)
-                              .values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+                              .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     assert await api.code("""mutation($id: ID!) { completeUpload(input: {uploadId: $id}) { document { id } } }""",
                           {"id": started["id"]}, token=ed.token) == "CONFLICT"
     await run_sweep(services)

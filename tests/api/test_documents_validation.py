@@ -5,8 +5,20 @@ from __future__ import annotations
 import pytest
 
 from tests.api.documents_helpers import (
-    DOCUMENT, PDF_TYPE, UPLOAD, code_of, docx, member, noise, pdf, png, replace, storage_keys,
-    table_counts, upload, uploaded,
+    DOCUMENT,
+    PDF_TYPE,
+    UPLOAD,
+    code_of,
+    docx,
+    member,
+    noise,
+    pdf,
+    png,
+    replace,
+    storage_keys,
+    table_counts,
+    upload,
+    uploaded,
 )
 
 CONTENT_TABLES = ("document", "document_version", "blob")

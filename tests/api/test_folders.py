@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from tests.permissions.helpers import (
-    ALL, CREATE_FOLDER, UPDATE_FOLDER, Drive, audit_rows, department_root, gid, my_drive, person,
+    ALL,
+    CREATE_FOLDER,
+    UPDATE_FOLDER,
+    Drive,
+    audit_rows,
+    department_root,
+    gid,
+    my_drive,
+    person,
 )
 
 FOLDER_DETAILS = """query($id: ID!) { folder(id: $id) { id name description drive

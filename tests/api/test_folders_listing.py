@@ -7,7 +7,6 @@ import uuid
 import pytest
 
 from docgraph import globalid, models
-
 from tests.permissions.helpers import CHILDREN, Drive, department_root, gid, my_drive, person
 
 NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
@@ -77,7 +76,7 @@ async def test_children_bad_page_arguments(api, setup):
 
 async def test_ancestors_and_parent_show_only_what_the_viewer_may_see(api, setup):
     s, drive, ada, ed = setup, setup["drive"], setup["ada"], setup["ed"]
-    a, b, c = await drive.tree(ada, department_root(s["finance"]), "A", "B", "C")
+    _a, b, c = await drive.tree(ada, department_root(s["finance"]), "A", "B", "C")
     await drive.share(ada, b, ed.id, {"VIEW"})
     query = "query($id: ID!) { folder(id: $id) { parent { name } ancestors { name } } }"
     data = (await api.ok(query, {"id": c}, token=ed.token))["folder"]

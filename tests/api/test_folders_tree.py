@@ -9,7 +9,14 @@ from sqlalchemy import select
 
 from docgraph import globalid, models
 from tests.permissions.helpers import (
-    DELETE_FOLDER, MOVE_FOLDER, RESTORE_FOLDER, Drive, audit_rows, department_root, my_drive, person,
+    DELETE_FOLDER,
+    MOVE_FOLDER,
+    RESTORE_FOLDER,
+    Drive,
+    audit_rows,
+    department_root,
+    my_drive,
+    person,
 )
 
 DELETE_FOLDER_OR_APPROVAL = """mutation($input: DeleteFolderInput!) { deleteFolder(input: $input) {

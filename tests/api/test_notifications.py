@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import select
 
 from docgraph import globalid, models
-from docgraph.events.publish import notify_users, notify_subject
+from docgraph.events.publish import notify_subject, notify_users
 
 LIST = """query($unread: Boolean, $first: Int, $after: String) {
   notifications(unreadOnly: $unread, first: $first, after: $after) {

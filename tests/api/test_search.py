@@ -84,7 +84,7 @@ async def test_search_shows_only_what_the_viewer_may_see(api, world):
 
 
 async def test_folder_documents_lists_visible_live_documents_by_name(api, world):
-    ed, vic, reports, q1, docs = world
+    ed, _vic, _reports, q1, docs = world
     query = """query($id: ID!, $after: String) { folder(id: $id) { documents(first: 1, after: $after) {
                  totalCount pageInfo { hasNextPage endCursor } edges { node { name } } } } }"""
     seen, after = [], None

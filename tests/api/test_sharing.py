@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.permissions.helpers import (
-    ALL, DELETE_FOLDER, REVOKE_SHARE, SHARE, UPDATE_SHARE, Drive, audit_rows, capabilities, department_root, gid,
-    my_drive, person,
+    ALL,
+    DELETE_FOLDER,
+    REVOKE_SHARE,
+    SHARE,
+    UPDATE_SHARE,
+    Drive,
+    audit_rows,
+    capabilities,
+    department_root,
+    gid,
+    my_drive,
+    person,
 )
 
 SHARES = """query($id: ID!) { folder(id: $id) { shares { id subject { __typename ... on User { id } ... on Group { id }
@@ -19,7 +29,7 @@ SHARED_WITH_ME = """query($first: Int, $after: String) { sharedWithMe(first: $fi
 
 
 def _future(seconds: int = 3600) -> str:
-    return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).isoformat()
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
 
 
 @pytest.fixture
@@ -32,8 +42,8 @@ async def s(api, factory):
     finance = await factory.department(org, "Finance", by=ada.user)
     drive = Drive(api)
     reports, q1 = await drive.tree(ada, department_root(finance), "Reports", "Q1")
-    return type("S", (), dict(org=org, ada=ada, ed=ed, eve=eve, vic=vic, finance=finance, drive=drive,
-                              reports=reports, q1=q1))
+    return type("S", (), {"org": org, "ada": ada, "ed": ed, "eve": eve, "vic": vic, "finance": finance, "drive": drive,
+                              "reports": reports, "q1": q1})
 
 
 def _share_input(resource: str, subject: str, caps, expires_at=None) -> dict:
@@ -71,7 +81,7 @@ async def test_restrictions_need_manage(api, s):
 
 
 async def test_share_input_errors(api, factory, s):
-    past = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     cases = {
         "expiresAt in the past": (_share_input(s.reports, s.ed.id, {"VIEW"}, past), "BAD_USER_INPUT"),
         "subject is a folder": (_share_input(s.reports, s.q1, {"VIEW"}), "BAD_USER_INPUT"),

@@ -167,7 +167,7 @@ async def test_a_burst_reaches_every_subscriber_in_shared_checks(live, factory, 
                 for user in users:
                     await notify_users(session, org.id, [user.id], "SHARED_WITH_YOU", f"for {user.email}", "m")
             written = len(statements)
-            for user, client, op in zip(users[:-1], clients, ops):
+            for user, client, op in zip(users[:-1], clients, ops, strict=False):
                 assert (await client.data(op))["notificationAdded"] == {"title": f"for {user.email}"}
             assert await clients[-1].error_code(ops[-1]) == "UNAUTHENTICATED"
         delivering = len(statements) - written

@@ -42,7 +42,7 @@ async def world(factory, services):
     folder = await folder_service.create_folder(services.db, as_admin, parent_id=department.root_folder_id, name="F")
     await sharing_service.share(services.db, as_admin, resource=(FOLDER, folder.id), subject_type="USER",
                                 subject_id=alice.id, capabilities=[Capability.VIEW])
-    return type("World", (), dict(org=org, admin=admin, alice=alice, bob=bob, as_admin=as_admin, folder=folder))
+    return type("World", (), {"org": org, "admin": admin, "alice": alice, "bob": bob, "as_admin": as_admin, "folder": folder})
 
 
 async def _publish(services, world, kind: str, node_kind: str, node_id: uuid.UUID) -> None:

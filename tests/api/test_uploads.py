@@ -11,7 +11,15 @@ import tracemalloc
 import pytest
 
 from tests.api.documents_helpers import (
-    PREFLIGHT, UPLOAD, code_of, data_of, member, multipart, pdf, storage_keys, table_counts,
+    PREFLIGHT,
+    UPLOAD,
+    code_of,
+    data_of,
+    member,
+    multipart,
+    pdf,
+    storage_keys,
+    table_counts,
 )
 
 MiB = 1024 * 1024

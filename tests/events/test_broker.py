@@ -14,8 +14,18 @@ from sqlalchemy import make_url
 from docgraph import models
 from docgraph.events.broker import RESYNC, Broker, SubscriberTooSlow, listen_dsn
 from docgraph.events.publish import (
-    EVENTS_CHANNEL, JOBS_CHANNEL, MAX_PAYLOAD_BYTES, FolderChanged, NotificationAdded, _notification_payloads,
-    decode, enqueue, folder_event, folder_topic, notify_users, user_topic,
+    EVENTS_CHANNEL,
+    JOBS_CHANNEL,
+    MAX_PAYLOAD_BYTES,
+    FolderChanged,
+    NotificationAdded,
+    _notification_payloads,
+    decode,
+    enqueue,
+    folder_event,
+    folder_topic,
+    notify_users,
+    user_topic,
 )
 
 from .support import eventually

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 
-
 from docgraph.storage import storage_keys
 from tests.api.documents_helpers import member, pdf, uploaded
 
@@ -26,9 +25,9 @@ def docgraph(*args: str, settings, **env: str) -> subprocess.Popen:
     environment = {**os.environ, "DOCGRAPH_DATABASE_URL": settings.database_url,
                    "DOCGRAPH_DATA_DIR": str(settings.data_dir), "DOCGRAPH_SECRET_KEY": settings.secret_key, **env}
     environment.pop("DATABASE_URL", None)
-    log = open(settings.data_dir / f"{args[0]}-{time.monotonic_ns()}.log", "wb")
-    return subprocess.Popen([sys.executable, "-m", "docgraph.cli", *args], cwd=ROOT, env=environment,
-                            stdout=log, stderr=subprocess.STDOUT)
+    with open(settings.data_dir / f"{args[0]}-{time.monotonic_ns()}.log", "wb") as log:  # the child keeps its own
+        return subprocess.Popen([sys.executable, "-m", "docgraph.cli", *args], cwd=ROOT, env=environment,
+                                stdout=log, stderr=subprocess.STDOUT)
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -14,8 +14,8 @@ import time
 import pytest
 
 from bench import free_port
-from docgraph.storage import S3Storage
 from bench.faults import World, docgraph_process, kill, make_world, start
+from docgraph.storage import S3Storage
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from docgraph.globalid import decode
 from tests.api.documents_helpers import data_of, pdf, replace, upload
 
 from .support import MiB, client, counts, gated, part_received, plain, streamed_upload, until
+
 LIST = "query($id: ID!) { node(id: $id) { ... on Folder { documents(first: 10) { totalCount } } } }"
 ME = "{ me { user { id } } }"
 DOWNLOAD_URL = "query($id: ID!) { node(id: $id) { ... on Document { downloadUrl } } }"

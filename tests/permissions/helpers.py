@@ -21,7 +21,7 @@ UPDATE_FOLDER = """mutation($input: UpdateFolderInput!) { updateFolder(input: $i
 MOVE_FOLDER = """mutation($input: MoveFolderInput!) { moveFolder(input: $input) { folder { id ancestors { id } } } }"""
 DELETE_FOLDER = """mutation($input: DeleteFolderInput!) { deleteFolder(input: $input) { folder { id deletedAt } } }"""
 RESTORE_FOLDER = """mutation($input: RestoreInput!) { restoreFolder(input: $input) { folder { id deletedAt } } }"""
-FOLDER = """query($id: ID!) { folder(id: $id) { id name %s } }""" % PERMISSIONS
+FOLDER = f"""query($id: ID!) {{ folder(id: $id) {{ id name {PERMISSIONS} }} }}"""
 CHILDREN = """query($id: ID!, $first: Int, $after: String) { folder(id: $id) {
   children(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id name } } }
 } }"""

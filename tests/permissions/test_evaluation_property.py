@@ -14,7 +14,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from hypothesis import HealthCheck, event, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import insert
 
 from docgraph import models, permissions
@@ -115,7 +116,7 @@ async def build(db, world: World) -> Built:
         b.folders.append(row)
         return row
 
-    for d, department_id in enumerate(b.departments):
+    for _d, department_id in enumerate(b.departments):
         folder(None, owner_type="ORG", owner_id=org, department_id=department_id, created_by=b.users[0])
     for u in range(len(world.roles)):
         folder(None, owner_type="USER", owner_id=b.users[u], department_id=None, created_by=b.users[u])
@@ -134,9 +135,8 @@ async def build(db, world: World) -> Built:
             "created_by": b.users[creator], "deleted_at": now if deleted else None,
         })
     for (kind, index, (subject_type, subject), caps, expiry) in world.grants:
-        subject_id = {"USER": lambda: b.users[subject], "GROUP": lambda: b.groups[subject],
-                      "ROLE": lambda: b.custom_roles[subject],
-                      "SYSTEM_ROLE": lambda: b.system_roles[subject]}[subject_type]()
+        subject_id = {"USER": b.users, "GROUP": b.groups, "ROLE": b.custom_roles,
+                      "SYSTEM_ROLE": b.system_roles}[subject_type][subject]
         b.grants.append({
             "id": uuid.uuid4(), "organization_id": org,
             "folder_id": b.folders[index]["id"] if kind == FOLDER else None,

@@ -68,7 +68,7 @@ async def test_size_limit_allows_exact_size(storage):
     assert stored.size == 1000
 
 
-@pytest.mark.parametrize("size, limit", [(5000, 1000), (20 * MiB, 10 * MiB)])
+@pytest.mark.parametrize(("size", "limit"), [(5000, 1000), (20 * MiB, 10 * MiB)])
 async def test_size_limit_exceeded_leaves_nothing(storage, size, limit):
     # The second case fails after a multipart upload to S3 has started.
     with pytest.raises(StorageSizeExceeded):

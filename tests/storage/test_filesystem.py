@@ -8,8 +8,8 @@ import time
 import pytest
 from storage_helpers import KiB, blob, keys, read, stream
 
-from docgraph.storage import FilesystemStorage, ObjectCorrupted, ObjectNotFound, StorageError
 from docgraph.keyring import Keyring, make_key
+from docgraph.storage import FilesystemStorage, ObjectCorrupted, ObjectNotFound, StorageError, StorageSizeExceeded
 from docgraph.storage.encryption import (
     HEADER_SIZE,
     SEALED_SIZE,
@@ -130,7 +130,7 @@ def test_encryption_key_length():
 async def test_failed_writes_leave_no_temporary_files(tmp_path, encryption_key):
     storage = FilesystemStorage(tmp_path, keys=encryption_key)
     await storage.put_stream("org1/keep", stream(b"keep"))
-    with pytest.raises(Exception):
+    with pytest.raises(StorageSizeExceeded):
         await storage.put_content_addressed("org1", stream(blob(3 * 1024 * KiB)), max_size=KiB)
     marker = [".encryption"] if encryption_key else []
     assert _all_files(tmp_path) == [*marker, "org1/keep"]

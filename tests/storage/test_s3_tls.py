@@ -74,7 +74,7 @@ async def test_an_untrusted_https_endpoint_is_refused(https_s3):
     endpoint, _ = https_s3
     storage = _storage(endpoint)  # the system's trust store does not hold the test CA
     try:
-        with pytest.raises(StorageError, match="certificate verify failed|CERTIFICATE_VERIFY_FAILED"):
+        with pytest.raises(StorageError, match=r"certificate verify failed|CERTIFICATE_VERIFY_FAILED"):
             await storage.head("org/anything")
     finally:
         await storage.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-
 from typing import Annotated
 
 import strawberry
@@ -15,7 +14,8 @@ from ..context import Info
 from .types import ApprovalPayload, ReviewInput
 
 
-async def _decide(info: Info, input: ReviewInput, decision: Callable[..., Awaitable[models.Approval]]) -> ApprovalPayload:
+async def _decide(info: Info, input: ReviewInput,
+                  decision: Callable[..., Awaitable[models.Approval]]) -> ApprovalPayload:
     row = await decision(info.context.db, info.context.principal,
                          approval_id=decode_as(input.approval_id, "Approval"), comment=input.comment)
     return ApprovalPayload(approval=row)

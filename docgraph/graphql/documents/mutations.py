@@ -13,11 +13,16 @@ from ...globalid import decode_as
 from ...services import documents as document_service
 from ...services.content import NewContent
 from ..context import Info
-from ..folders.types import RestoreInput
-from ..inputs import sent
+from ..inputs import RestoreInput, sent
 from .types import (
-    DeleteDocumentInput, DocumentPayload, LockDocumentInput, MoveDocumentInput, ReplaceDocumentInput,
-    UnlockDocumentInput, UpdateDocumentInput, UploadDocumentInput,
+    DeleteDocumentInput,
+    DocumentPayload,
+    LockDocumentInput,
+    MoveDocumentInput,
+    ReplaceDocumentInput,
+    UnlockDocumentInput,
+    UpdateDocumentInput,
+    UploadDocumentInput,
 )
 
 

@@ -25,9 +25,7 @@ from ..context import Info, Later
 from ..enums import ApprovalStatus
 from ..pagination import After, Connection, First, Node, lazy_type, node_id, selects, shows, to_connection
 from ..scalars import JSON, Upload
-from ..sharing.relations import my_permissions, shares_of
 from ..tenancy.types import User
-
 
 # Types of domains that import this one.
 FolderRef = lazy_type("Folder", "docgraph.graphql.folders.types")
@@ -124,7 +122,7 @@ class Document(Node):
     metadata: JSON = strawberry.field(
         resolver=_metadata, description="A JSON object of the client's own fields (see search's metadata filter).")
     version_count: int = strawberry.field(description="How many versions the document has had.")
-    lock: DocumentLock | None = strawberry.field(
+    lock: models.Document | None = strawberry.field(
         resolver=_lock, graphql_type=DocumentLock | None, description="The live lock; null when unlocked or expired.")
     created_at: datetime = strawberry.field(description="When the document was first uploaded.")
     updated_at: datetime = strawberry.field(description="When the document or its content last changed.")
@@ -158,13 +156,13 @@ class Document(Node):
     @strawberry.field(graphql_type=PermissionsRef, description="What the viewer may do with the document.")
     @staticmethod
     def my_permissions(root: models.Document, info: Info) -> Later[Access]:
-        return my_permissions(info, DOCUMENT, root.id)
+        return info.context.loaders.access.now_or_later((DOCUMENT, root.id))
 
     @strawberry.field(graphql_type=list[ShareRef],
                       description="Live shares of the document; empty unless the viewer may SHARE or MANAGE it.")
     @staticmethod
     async def shares(root: models.Document, info: Info) -> list[models.Grant]:
-        return await shares_of(info, DOCUMENT, root.id)
+        return await info.context.loaders.shares_shown(DOCUMENT, root.id)
 
     @strawberry.field(description="A short-lived link to the current version's bytes; counts a download.")
     @staticmethod

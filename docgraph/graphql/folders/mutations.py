@@ -12,9 +12,13 @@ from ...errors import BadInput
 from ...globalid import decode_as
 from ...services import folders as folder_service
 from ..context import Info
-from ..inputs import sent
+from ..inputs import RestoreInput, sent
 from .types import (
-    CreateFolderInput, DeleteFolderInput, FolderPayload, MoveFolderInput, RestoreInput, UpdateFolderInput,
+    CreateFolderInput,
+    DeleteFolderInput,
+    FolderPayload,
+    MoveFolderInput,
+    UpdateFolderInput,
 )
 
 

@@ -19,9 +19,7 @@ from ..context import Info, Later
 from ..documents.types import Document, document_connection, joined_relations
 from ..enums import DriveKind
 from ..pagination import After, Connection, First, Node, lazy_type, node_id, shows, to_connection
-from ..sharing.relations import my_permissions, shares_of
 from ..tenancy.types import Department, User
-
 
 # Types of domains that import this one.
 PermissionsRef = lazy_type("Permissions", "docgraph.graphql.sharing.types")
@@ -101,13 +99,13 @@ class Folder(Node):
     @strawberry.field(graphql_type=PermissionsRef, description="What the viewer may do with the folder.")
     @staticmethod
     def my_permissions(root: models.Folder, info: Info) -> Later[Access]:
-        return my_permissions(info, FOLDER, root.id)
+        return info.context.loaders.access.now_or_later((FOLDER, root.id))
 
     @strawberry.field(graphql_type=list[ShareRef],
                       description="Live shares of the folder; empty unless the viewer may SHARE or MANAGE it.")
     @staticmethod
     async def shares(root: models.Folder, info: Info) -> list[models.Grant]:
-        return await shares_of(info, FOLDER, root.id)
+        return await info.context.loaders.shares_shown(FOLDER, root.id)
 
     is_type_of = shows(models.Folder)
 
@@ -145,13 +143,6 @@ class DeleteFolderInput:
     folder_id: strawberry.ID = strawberry.field(description="The folder to delete (a Folder ID).")
     comment: str | None = strawberry.field(
         default=None, description="Why: shown to reviewers when the deletion awaits approval.")
-
-
-@strawberry.input(description="Something in the trash to bring back.")
-class RestoreInput:
-    id: strawberry.ID = strawberry.field(
-        description="The deleted folder or document (its ID, as the trash lists it); what one deletion hid "
-                    "comes back together.")
 
 
 @strawberry.type(description="The outcome of a folder mutation: the folder when the change was applied, the "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
@@ -20,7 +20,7 @@ class Mutation:
             input: Annotated[UpdateOrganizationSettingsInput, strawberry.argument(
                 description="The settings to change; omitted ones keep their value.")],
     ) -> OrganizationSettingsPayload:
-        policy = input.approval_policy
+        policy: Any = input.approval_policy
         if policy is not None and policy is not strawberry.UNSET:
             policy = [action.value for action in policy]
         row = await settings_service.update_settings(

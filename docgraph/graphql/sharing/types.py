@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 import strawberry
 
-from ... import globalid, models, permissions
-from ...permissions import DOCUMENT, FOLDER, Access
+from ... import globalid, models
+from ...permissions import DOCUMENT, FOLDER, Access, Decision, Explanation
 from ..context import Info, Later
 from ..documents.types import Document
 from ..enums import AccessReason, Capability
@@ -64,7 +64,7 @@ def _itself(root: models.Grant) -> models.Grant:
                               "with no capability is a restriction: it denies everything at its place.")
 class Share(Node):
     id: strawberry.ID = node_id("Share")
-    permissions: Permissions = strawberry.field(
+    permissions: models.Grant = strawberry.field(
         resolver=_itself, graphql_type=Permissions, description="The capabilities this share gives.")
     granted_at: datetime = strawberry.field(description="When the share was made or last changed.")
     expires_at: datetime | None = strawberry.field(description="When the share stops applying; null: never.")
@@ -114,12 +114,12 @@ class CapabilityDecision:
 
     @strawberry.field(graphql_type=strawberry.ID | None, description="Step 5: the grant (Share) that decided.")
     @staticmethod
-    def grant_id(root: permissions.Decision) -> strawberry.ID | None:
+    def grant_id(root: Decision) -> strawberry.ID | None:
         return _global_id("Share", root.grant.id) if root.grant else None
 
     @strawberry.field(graphql_type=strawberry.ID | None, description="Step 5: the folder or document it sits on.")
     @staticmethod
-    def node_id(root: permissions.Decision) -> strawberry.ID | None:
+    def node_id(root: Decision) -> strawberry.ID | None:
         grant = root.grant
         if grant is None:
             return None
@@ -129,7 +129,7 @@ class CapabilityDecision:
 
     @strawberry.field(graphql_type=strawberry.ID | None, description="Step 5: its subject (User, Group or Role).")
     @staticmethod
-    def subject_id(root: permissions.Decision) -> strawberry.ID | None:
+    def subject_id(root: Decision) -> strawberry.ID | None:
         grant = root.grant
         return _global_id(grant.subject_type.capitalize(), grant.subject_id) if grant else None
 
@@ -141,33 +141,33 @@ class AccessExplanation:
     @strawberry.field(graphql_type=bool,
                       description="Steps 1, 2, 3 or 4a apply: the user may review approvals on the resource.")
     @staticmethod
-    def is_reviewer(root: permissions.Explanation) -> bool:
+    def is_reviewer(root: Explanation) -> bool:
         return root.access.is_reviewer
 
     @strawberry.field(graphql_type=Permissions, description="What the user may do with the resource, in all.")
     @staticmethod
-    def permissions(root: permissions.Explanation) -> Access:
+    def permissions(root: Explanation) -> Access:
         return root.access
 
     @strawberry.field(graphql_type=list[CapabilityDecision], description="One decision per capability.")
     @staticmethod
-    def decisions(root: permissions.Explanation) -> list[permissions.Decision]:
+    def decisions(root: Explanation) -> list[Decision]:
         return root.decisions
 
     @strawberry.field(graphql_type=User, description="The user the explanation is about.")
     @staticmethod
-    def user(root: permissions.Explanation, info: Info) -> Later[models.User | None]:
+    def user(root: Explanation, info: Info) -> Later[models.User | None]:
         return info.context.loaders.user.load(root.user_id)
 
     @strawberry.field(graphql_type=ShareResource, description="The folder or document the explanation is about.")
     @staticmethod
-    def resource(root: permissions.Explanation, info: Info) -> Later[Any]:
+    def resource(root: Explanation, info: Info) -> Later[Any]:
         return load_resource(info, root.access.kind, root.access.id)
 
     @strawberry.field(graphql_type=list[Share],
                       description="Step 5's deciding grants at the nearest node (empty when another step decided).")
     @staticmethod
-    def deciding_shares(root: permissions.Explanation) -> list[models.Grant]:
+    def deciding_shares(root: Explanation) -> list[models.Grant]:
         return root.grants
 
 

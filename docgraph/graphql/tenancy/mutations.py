@@ -80,7 +80,8 @@ class Mutation:
                 description="The member and its new system role.")],
     ) -> UserPayload:
         row = await members.set_system_role(info.context.db, info.context.principal,
-                                            user_id=decode_as(input.user_id, "User"), system_role=input.system_role.value)
+                                            user_id=decode_as(input.user_id, "User"),
+                                            system_role=input.system_role.value)
         return UserPayload(user=row)
 
     @strawberry.mutation(description="Remove a member from the viewer's organization (organization admins).")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Protocol, TypeVar
 
 import strawberry
 
@@ -23,7 +23,6 @@ from ...services.tenancy import require_current_organization
 from ..context import Info, Later
 from ..enums import OrganizationStatus, SystemRole
 from ..pagination import After, Connection, First, Node, lazy_type, node_id, shows, to_connection
-
 
 # Types of domains that import this one.
 FolderRef = lazy_type("Folder", "docgraph.graphql.folders.types")
@@ -71,7 +70,14 @@ class User(Node):
         return await info.context.loaders.user.load(row_id)
 
 
-def tenant_row(info: Info, row: Any) -> Any:
+class _TenantRow(Protocol):
+    organization_id: uuid.UUID
+
+
+R = TypeVar("R", bound=_TenantRow)
+
+
+def tenant_row(info: Info, row: R | None) -> R | None:
     """`row` when it is a live row of the viewer's organization, else None."""
     if row is None or row.organization_id != _viewer_org(info) or getattr(row, "deleted_at", None):
         return None
@@ -107,7 +113,8 @@ class Department(Node):
     @strawberry.field(graphql_type=FolderRef, description="The root folder of the department's drive.")
     @staticmethod
     def root_folder(root: models.Department, info: Info) -> Later[models.Folder | None]:
-        return info.context.loaders.folder.load(root.root_folder_id)
+        # Set in the transaction that creates the department: never null once committed.
+        return info.context.loaders.folder.load(root.root_folder_id)  # type: ignore[arg-type]
 
     @strawberry.field(graphql_type=list[User],
                       description="The department's admins: they have full access to everything in its drive.")
@@ -219,7 +226,8 @@ class Viewer:
         return await organization_service.organizations_of(info.context.db, root.user_id,
                                                            everything=root.is_super_admin)
 
-    @strawberry.field(graphql_type=FolderRef | None, description="The viewer's My Drive root in the current organization.")
+    @strawberry.field(graphql_type=FolderRef | None,
+                      description="The viewer's My Drive root in the current organization.")
     @staticmethod
     async def my_drive(root: Principal, info: Info) -> models.Folder | None:
         if root.organization_id is None:
