@@ -24,6 +24,7 @@ from .events.broker import BrokerCollector
 from .events.runtime import start_background
 from .graphql.view import PREFLIGHT_HEADERS, GraphQLApp
 from .http import files
+from .http.client_address import ClientAddressMiddleware, parse_networks
 from .http.hsts import HSTSMiddleware
 from .process import Services
 from .storage import Storage, storage_from_settings
@@ -129,7 +130,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                 await services.storage.close()
             await services.db.dispose()
 
-    middleware = [Middleware(MetricsMiddleware, metrics=metrics)]
+    middleware = [
+        Middleware(ClientAddressMiddleware, trusted_proxies=parse_networks(settings.trusted_proxies)),
+        Middleware(MetricsMiddleware, metrics=metrics),
+    ]
     if settings.hsts_max_age:
         middleware.append(Middleware(HSTSMiddleware, max_age=settings.hsts_max_age))
     if settings.cors_origins:

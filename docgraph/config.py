@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .http.client_address import parse_networks
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -46,6 +48,9 @@ class Settings(BaseSettings):
     allow_introspection: bool = True
     graphiql: bool = True
     cors_origins: list[str] = []
+    # Reverse proxies whose X-Forwarded-For/-Proto headers are believed: addresses or CIDR
+    # networks, comma-separated. None by default: a client cannot choose its own address.
+    trusted_proxies: list[str] = []
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
     # Failed logins allowed per window, per account and per client address.
     login_max_failures: int = 5
@@ -82,11 +87,17 @@ class Settings(BaseSettings):
     # How often the LISTEN connection is pinged, to notice a dead connection and reconnect.
     listener_ping_seconds: float = Field(default=15.0, gt=0)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip().startswith("["):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        parse_networks(value)
         return value
 
 

@@ -2,38 +2,22 @@
 supervisor replaced a worker that died."""
 
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import psutil
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from .live import ROOT, docgraph_serve, free_port, wait_for
+
 WORKERS = 2
 CONNECTIONS = 16
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _listening(port: int) -> int:
     return sum(1 for c in psutil.net_connections("tcp")
                if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port)
-
-
-def _wait_for(condition, what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def _workers(server: subprocess.Popen) -> list[psutil.Process]:
@@ -59,24 +43,10 @@ def _connections_per_worker(server: subprocess.Popen, port: int) -> list[int]:
 
 @pytest.fixture
 def server(tmp_path, database_url):
-    port = _free_port()
-    env = {**os.environ, "DOCGRAPH_DATABASE_URL": database_url, "DOCGRAPH_DATA_DIR": str(tmp_path),
-           "DOCGRAPH_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "docgraph.cli", "serve", "--port", str(port), "--workers", str(WORKERS), "--no-worker"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        # Each worker listens on its own socket once it serves.
-        _wait_for(lambda: process.poll() is not None or _listening(port) == WORKERS, "the workers to listen")
-        assert process.poll() is None, process.stderr.read().decode()[-2000:]
-        yield process, port
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    # Each worker listens on its own socket once it serves.
+    with docgraph_serve(database_url, tmp_path, "--workers", str(WORKERS),
+                        ready=lambda port: _listening(port) == WORKERS) as served:
+        yield served
 
 
 def test_connections_opened_together_are_spread_over_the_workers(server):
@@ -97,7 +67,7 @@ def test_a_replaced_worker_serves_and_the_dead_one_leaves_no_socket_behind(serve
     victim.wait(timeout=10)
     # The supervisor starts a replacement; the dead worker's socket must be gone, else the
     # kernel would queue connections on it that nobody accepts.
-    _wait_for(lambda: victim.pid not in [w.pid for w in _workers(process)] and _listening(port) == WORKERS
+    wait_for(lambda: victim.pid not in [w.pid for w in _workers(process)] and _listening(port) == WORKERS
               and len(_workers(process)) == WORKERS, "a replacement worker")
     connections = _open_connections(port)
     try:
@@ -112,7 +82,7 @@ def test_a_replaced_worker_serves_and_the_dead_one_leaves_no_socket_behind(serve
 def test_an_address_in_use_is_refused_before_any_worker_starts(tmp_path, database_url):
     """Even by a socket that allows port sharing, as a worker of an earlier server left running
     would hold: the new server must not quietly split the traffic with it."""
-    port = _free_port()
+    port = free_port()
     with socket.socket() as earlier:
         earlier.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         earlier.bind(("127.0.0.1", port))
