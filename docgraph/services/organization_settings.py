@@ -23,7 +23,7 @@ from ..models.base import utcnow
 from . import audit
 from .tenancy import require_org_admin
 from .unchanged import UNCHANGED
-from .validation import MAX_DOCUMENT_SIZE_CEILING, ContentPolicy, normalize_content_type
+from .validation import MAX_DOCUMENT_SIZE_CEILING, ContentPolicy, clean_content_types
 
 
 class PolicyAction(StrEnum):
@@ -93,8 +93,8 @@ def _clean_policy(actions: list[str]) -> list[str]:
 
 
 def _clean_content_types(types: list[str]) -> list[str]:
-    cleaned = list(dict.fromkeys(normalize_content_type(t) for t in types))
-    if not cleaned or len(cleaned) > MAX_ALLOWED_TYPES:
+    cleaned = clean_content_types(types, field="allowedContentTypes", max_count=MAX_ALLOWED_TYPES)
+    if not cleaned:
         raise BadInput(f"allowedContentTypes must list 1 to {MAX_ALLOWED_TYPES} types", field="allowedContentTypes")
     bad = [t for t in cleaned if not _CONTENT_TYPE.match(t)]
     if bad:

@@ -21,9 +21,13 @@ from ..models import Document, Folder
 from ..pagination import PageRequest, after_key
 from ..permissions import FOLDER, Actor
 from .listings import Listing, Relation, in_order, page_then_rows, read_listing, visible_documents
-from .validation import clean_tags, normalize_content_type
+from .validation import clean_content_types, clean_metadata, clean_search_text, clean_tags
 
 _metadata = Document.__table__.c.metadata
+
+
+# Content types one search may name.
+MAX_FILTER_TYPES = 50
 
 
 @dataclass(frozen=True)
@@ -40,18 +44,17 @@ class DocumentFilter:
 def _conditions(search: DocumentFilter) -> list[Any]:
     where = []
     if search.text:
-        where.append(func.lower(Document.name).contains(search.text.strip().lower(), autoescape=True))
+        where.append(func.lower(Document.name).contains(clean_search_text(search.text).lower(), autoescape=True))
     if search.tags:
         where.append(Document.tags.contains(clean_tags(search.tags)))
     if search.content_types:
-        where.append(Document.content_type.in_([normalize_content_type(t) for t in search.content_types]))
+        where.append(Document.content_type.in_(
+            clean_content_types(search.content_types, field="contentTypes", max_count=MAX_FILTER_TYPES)))
     if search.folder_id is not None:
         # The folder and everything below it: its id is on the path of every folder there.
         where.append(Folder.path.contains([search.folder_id]))
     if search.metadata is not None:
-        if not isinstance(search.metadata, dict):
-            raise BadInput("metadata must be a JSON object", field="metadata")
-        where.append(_metadata.contains(search.metadata))
+        where.append(_metadata.contains(clean_metadata(search.metadata)))
     if search.created_after is not None:
         where.append(Document.created_at >= search.created_after)
     if search.created_before is not None:

@@ -25,6 +25,7 @@ MAX_COMMENT_LENGTH = 500
 MAX_TAGS = 50
 MAX_TAG_LENGTH = 64
 MAX_METADATA_BYTES = 16 * 1024
+MAX_METADATA_DEPTH = 16
 
 DEFAULT_MAX_DOCUMENT_SIZE = 500 * MiB
 # Sizes travel as GraphQL `Int` (32-bit signed) in the contract (fileSize, StartUploadInput.size):
@@ -112,32 +113,77 @@ def clean_comment(comment: str | None, *, field: str = "changeComment") -> str |
 
 
 def clean_tags(tags: list[str] | None) -> list[str]:
-    """At most 50 distinct tags of 1-64 characters each (trimmed), in the given order."""
-    cleaned: list[str] = []
-    for tag in tags or ():
+    """At most 50 distinct tags of 1-64 characters each (trimmed), in the given order. The count
+    is checked before any tag is looked at, and repeats are found by hashing: linear work."""
+    if not tags:
+        return []
+    if len(tags) > MAX_TAGS:
+        raise BadInput(f"At most {MAX_TAGS} tags", field="tags")
+    cleaned: dict[str, None] = {}
+    for tag in tags:
         tag = (tag or "").strip()
         if not 1 <= len(tag) <= MAX_TAG_LENGTH or any(unicodedata.category(ch) == "Cc" for ch in tag):
             raise BadInput(f"A tag must be 1 to {MAX_TAG_LENGTH} printable characters", field="tags")
-        if tag not in cleaned:
-            cleaned.append(tag)
-    if len(cleaned) > MAX_TAGS:
-        raise BadInput(f"At most {MAX_TAGS} tags", field="tags")
-    return cleaned
+        cleaned[tag] = None
+    return list(cleaned)
 
 
-def clean_metadata(metadata: Any) -> dict[str, Any]:
-    """A JSON object of at most 16 KiB (compact UTF-8 encoding)."""
+def clean_metadata(metadata: Any, *, field: str = "metadata") -> dict[str, Any]:
+    """A JSON object of at most 16 KiB (compact UTF-8 encoding) nested at most 16 levels.
+    Size and depth are measured while walking the value, which stops as soon as either is
+    exceeded: a hostile value costs at most the limit, and nothing is encoded before."""
     if metadata is None:
         return {}
     if not isinstance(metadata, dict):
-        raise BadInput("metadata must be a JSON object", field="metadata")
+        raise BadInput(f"{field} must be a JSON object", field=field)
+    check_json_shape(metadata, field=field, max_bytes=MAX_METADATA_BYTES, max_depth=MAX_METADATA_DEPTH)
     try:
         encoded = json.dumps(metadata, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):
-        raise BadInput("metadata must be plain JSON", field="metadata") from None
+        raise BadInput(f"{field} must be plain JSON", field=field) from None
     if len(encoded.encode()) > MAX_METADATA_BYTES:
-        raise BadInput(f"metadata must be at most {MAX_METADATA_BYTES} bytes as JSON", field="metadata")
+        raise BadInput(f"{field} must be at most {MAX_METADATA_BYTES} bytes as JSON", field=field)
     return metadata
+
+
+def check_json_shape(value: Any, *, field: str, max_bytes: int, max_depth: int) -> None:
+    """BAD_USER_INPUT when a decoded JSON value nests deeper than `max_depth` or certainly
+    encodes to more than `max_bytes` (each item is counted at its smallest encoding, so a value
+    within the limit is never refused here). Iterative: no recursion, whatever the depth."""
+    budget = max_bytes
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth > max_depth:
+                raise BadInput(f"{field} may nest at most {max_depth} levels", field=field)
+            if 2 * len(item) > budget:  # every entry takes a byte and a comma at least
+                raise BadInput(f"{field} must be at most {max_bytes} bytes as JSON", field=field)
+            budget -= 2 + max(len(item) - 1, 0)  # brackets and commas
+            if isinstance(item, dict):
+                budget -= sum(3 + len(key) if isinstance(key, str) else 3 for key in item)  # "key":
+                children = item.values()
+            else:
+                children = item
+            pending.extend((child, depth + 1) for child in children)
+        else:
+            budget -= 2 + len(item) if isinstance(item, str) else 1
+        if budget < 0:
+            raise BadInput(f"{field} must be at most {max_bytes} bytes as JSON", field=field)
+
+
+def clean_content_types(types: list[str], *, field: str, max_count: int) -> list[str]:
+    """Distinct content types, normalized; at most `max_count` given, checked before any is read."""
+    if len(types) > max_count:
+        raise BadInput(f"{field} may list at most {max_count} types", field=field)
+    return list(dict.fromkeys(normalize_content_type(t) for t in types))
+
+
+def clean_search_text(text: str) -> str:
+    """A name fragment to look for: longer than a name, it could match nothing."""
+    if len(text) > MAX_NAME_LENGTH * 4 or len(text := text.strip()) > MAX_NAME_LENGTH:
+        raise BadInput(f"text may be at most {MAX_NAME_LENGTH} characters", field="text")
+    return text
 
 
 def clean_sha256(value: str | None) -> str | None:
