@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from cross_web import HTTPException
@@ -51,7 +52,7 @@ async def handle_multipart(view: GraphQL[Context, None], services: Services, sco
     staged: list[NewContent] = []
     try:
         context = await view.get_context(request, sub_response)
-        request_data = await _receive(services, request, context, staged)
+        request_data = await _receive(services, request, context, staged, view.decode_json)
         response = await _execute(view, request, request_data, context, sub_response)
     except _Refused as refusal:
         response = refusal.response
@@ -67,8 +68,8 @@ async def handle_multipart(view: GraphQL[Context, None], services: Services, sco
     await response(scope, receive, send)
 
 
-async def _receive(services: Services, request: Request, context: Context,
-                   staged: list[NewContent]) -> GraphQLRequestData:
+async def _receive(services: Services, request: Request, context: Context, staged: list[NewContent],
+                   decode_json: Callable[[bytes], Any]) -> GraphQLRequestData:
     principal = context.principal_or_none
     if principal is None or principal.organization_id is None:
         error = context.auth_error or Unauthenticated("Uploads need an access token for an organization")
@@ -87,8 +88,8 @@ async def _receive(services: Services, request: Request, context: Context,
         raise _Refused(_too_large(max_body))
     try:
         reader = MultipartReader(request.stream(), request.headers.get("content-type", ""), max_body_size=max_body)
-        operations = await _json_field(reader, "operations", services.settings.max_request_bytes)
-        files_map = await _json_field(reader, "map", services.settings.max_request_bytes)
+        operations = await _json_field(decode_json, reader, "operations", services.settings.max_request_bytes)
+        files_map = await _json_field(decode_json, reader, "map", services.settings.max_request_bytes)
         _check_shapes(operations, files_map)
         files: dict[str, NewContent] = {}
         while (part := await reader.next_part()) is not None:
@@ -134,11 +135,11 @@ def _too_large(limit: int) -> Response:
     return error_response(413, PayloadTooLarge.code, f"The request body may be at most {limit} bytes", maxSize=limit)
 
 
-async def _json_field(reader: MultipartReader, name: str, limit: int) -> Any:
+async def _json_field(decode_json: Callable[[bytes], Any], reader: MultipartReader, name: str, limit: int) -> Any:
     part = await reader.next_part()
     if part is None or part.name != name or part.is_file:
         raise MalformedBody("the fields operations and map must come first, in that order")
-    return json.loads(await part.read(limit))
+    return decode_json(await part.read(limit))  # the view's: JSONDecodeError when too deep, like a JSON body
 
 
 def _check_shapes(operations: Any, files_map: Any) -> None:

@@ -3,20 +3,26 @@ request guards (preflight header, body limit, streamed multipart uploads)."""
 
 from __future__ import annotations
 
+import json
 import logging
+import sys
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET
 
 from ..auth.principal import ClientInfo, read_principal
 from ..config import Settings
-from ..errors import DocgraphError, Unauthenticated
+from ..errors import BadInput, DocgraphError, Unauthenticated
+from ..http.responses import error_response
 from ..process import Services
+from ..services.validation import check_json_shape
 from .context import Context
 from .multipart import handle_multipart
 from .schema import build_schema
@@ -24,11 +30,23 @@ from .schema import build_schema
 log = logging.getLogger("docgraph.app")
 
 PREFLIGHT_HEADERS = ("x-graphql-preflight", "apollo-require-preflight")
+# Request JSON deeper than this is refused: no input of the schema nests near it (metadata: 16
+# levels inside a few of input), and deeper values reach recursive code (JSON encoding, graphql-core).
+MAX_JSON_DEPTH = 32
 
 
-def _error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
-                        status_code=status)
+def _malformed_request(data: object) -> str | None:
+    """What is wrong with a GraphQL-over-HTTP request body, None if nothing."""
+    if isinstance(data, list):
+        return "Batched operations are not supported"
+    if not isinstance(data, dict):
+        return "The request must be a JSON object"
+    for name, kind in (("query", str), ("operationName", str), ("variables", dict), ("extensions", dict)):
+        if not isinstance(data.get(name), kind | None):
+            return f"`{name}` must be {'a string' if kind is str else 'an object'} or null"
+    if data.get("query") is None and "persistedQuery" not in (data.get("extensions") or {}):
+        return "No GraphQL query found in the request"
+    return None
 
 
 def _is_multipart(request: Request) -> bool:
@@ -56,14 +74,15 @@ class GraphQLApp(GraphQL[Context, None]):
                 await handle_multipart(self, self.services, scope, receive, send)
                 return
             if refusal is None and request.method == "POST":
-                receive, refusal = await self._buffer_limited(receive)
+                receive, refusal = await self._buffer_limited(receive, request.headers.get("content-type", ""))
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
 
-    async def _buffer_limited(self, receive: Receive) -> tuple[Receive, Response | None]:
-        """Read a JSON body up to the limit, whatever Content-Length claims (or chunked)."""
+    async def _buffer_limited(self, receive: Receive, request_content_type: str) -> tuple[Receive, Response | None]:
+        """Read a JSON body up to the limit, whatever Content-Length claims (or chunked), and
+        check that it parses."""
         limit = self.services.settings.max_request_bytes
         chunks: list[bytes] = []
         size, more = 0, True
@@ -74,10 +93,18 @@ class GraphQLApp(GraphQL[Context, None]):
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                return receive, _error_response(413, "PAYLOAD_TOO_LARGE", "Request body too large")
+                return receive, error_response(413, "PAYLOAD_TOO_LARGE", "Request body too large")
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
+        if "application/json" in request_content_type:
+            # Malformed JSON is answered here, before the context (and its principal) is built.
+            try:
+                problem = _malformed_request(self.parse_json(body))
+            except HTTPException as exc:
+                problem = exc.reason
+            if problem is not None:
+                return receive, error_response(400, "BAD_USER_INPUT", problem)
         replayed = False
 
         async def replay() -> Message:
@@ -89,17 +116,46 @@ class GraphQLApp(GraphQL[Context, None]):
 
         return replay, None
 
+    async def run(self, request, context=UNSET, root_value=UNSET):
+        """Strawberry's request errors (bad JSON, wrong method, no query...) as GraphQL errors."""
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as exc:
+            return error_response(exc.status_code, "BAD_USER_INPUT", exc.reason)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON from a body, a GET parameter or a websocket message. Nesting deeper than
+        MAX_JSON_DEPTH (the C parser's recursion included) or bytes that are no UTF-8 count as
+        unparseable, which Strawberry answers 400 (HTTP) or closes with 4400 (websocket)."""
+        try:
+            value = json.loads(data)
+        except RecursionError:
+            raise json.JSONDecodeError(f"nested deeper than {MAX_JSON_DEPTH} levels", "", 0) from None
+        except UnicodeDecodeError:
+            raise json.JSONDecodeError("not UTF-8", "", 0) from None
+        try:
+            check_json_shape(value, field="JSON", max_bytes=sys.maxsize, max_depth=MAX_JSON_DEPTH)
+        except BadInput:
+            raise json.JSONDecodeError(f"nested deeper than {MAX_JSON_DEPTH} levels", "", 0) from None
+        return value
+
+    def parse_json(self, data: str | bytes) -> object:
+        try:
+            return self.decode_json(data)
+        except json.JSONDecodeError as exc:
+            raise HTTPException(400, f"The request is not valid JSON: {exc.msg}") from None
+
     def _refuse(self, request: Request) -> Response | None:
         """CSRF guard and body limit, before anything is parsed."""
         headers = request.headers
         is_query_get = request.method == "GET" and "query" in request.query_params
         is_multipart = _is_multipart(request)
         if (is_query_get or is_multipart) and not any(h in headers for h in PREFLIGHT_HEADERS):
-            return _error_response(400, "BAD_USER_INPUT",
-                                   "GET and multipart requests need an x-graphql-preflight header")
+            return error_response(400, "BAD_USER_INPUT",
+                                  "GET and multipart requests need an x-graphql-preflight header")
         length = headers.get("content-length")
         if not is_multipart and length and length.isdigit() and int(length) > self.services.settings.max_request_bytes:
-            return _error_response(413, "PAYLOAD_TOO_LARGE", "Request body too large")
+            return error_response(413, "PAYLOAD_TOO_LARGE", "Request body too large")
         return None
 
     async def get_context(self, request: Any, response: Any) -> Context:

@@ -69,6 +69,8 @@ async def test_malformed_requests_are_refused_and_store_nothing(http, services, 
         "a map path that does not exist": (ops, field("map", b'{"0": ["variables.nope.file"]}'), a_file),
         "a map path to a value that is not null": (ops, field("map", b'{"0": ["variables.input.folderId"]}'), a_file),
         "operations that are not JSON": (field("operations", b"{nope"), file_map, a_file),
+        "operations nested 1,000 levels": (field("operations", b'{"query": "{ __typename }", "variables": {"v": '
+                                                 + b"[" * 1000 + b"]" * 1000 + b"}}"), file_map, a_file),
         "batched operations": (field("operations", b"[" + operations(ed.drive) + b"]"), file_map, a_file),
         "a map that is not an object of path lists": (ops, field("map", b'{"0": "variables.input.file"}'), a_file),
     }
