@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     login_failure_window: int = 900
     db_pool_size: int = 10
     max_request_bytes: int = 1_000_000
+    # Files one multipart GraphQL request may carry (each is staged to storage with an fsync).
+    max_upload_files: int = Field(default=10, ge=1)
     # Documents and storage. The per-document size limit and quota are organization settings
     # (see services/validation.py); these are the server-side knobs around them.
     # Absolute base URL of this API for the links it hands out (/files/..., /uploads/...);

@@ -9,7 +9,8 @@ whatever is still in staging after the operation is deleted before the response 
 
 Limits: a file may not pass the organization's per-document limit (the stream is cut as soon
 as it does), the body may not pass that limit plus `max_request_bytes` (for operations, map and
-framing): PAYLOAD_TOO_LARGE, 413, nothing left in storage.
+framing), and `map` may name at most `max_upload_files` files (each is staged with an fsync):
+PAYLOAD_TOO_LARGE, 413, nothing left in storage.
 """
 
 from __future__ import annotations
@@ -91,6 +92,10 @@ async def _receive(services: Services, request: Request, context: Context, stage
         operations = await _json_field(decode_json, reader, "operations", services.settings.max_request_bytes)
         files_map = await _json_field(decode_json, reader, "map", services.settings.max_request_bytes)
         _check_shapes(operations, files_map)
+        if len(files_map) > services.settings.max_upload_files:  # before any file is staged
+            raise _Refused(error_response(
+                413, PayloadTooLarge.code, f"At most {services.settings.max_upload_files} files per request",
+                maxFiles=services.settings.max_upload_files))
         files: dict[str, NewContent] = {}
         while (part := await reader.next_part()) is not None:
             if part.name not in files_map or not part.is_file or part.name in files:
