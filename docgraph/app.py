@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette_compress import CompressMiddleware, add_compress_type
 
 from .auth.tokens import TokenSigner, signing_keys
 from .config import Settings, get_settings
@@ -28,6 +29,9 @@ from .http.client_address import ClientAddressMiddleware, parse_networks
 from .http.hsts import HSTSMiddleware
 from .process import Services
 from .storage import Storage, storage_from_settings
+
+# GraphQL-over-HTTP's own media type compresses like JSON (starlette-compress lists known types).
+add_compress_type("application/graphql-response+json")
 
 __all__ = ["GraphQLApp", "Services", "build_services", "create_app", "settle_garbage_collector"]
 
@@ -143,7 +147,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         ))
     app = Starlette(
         routes=[
-            Route("/graphql", graphql),  # every method: the view answers 405 in the GraphQL shape
+            # Every method: the view answers 405 in the GraphQL shape. Only GraphQL answers are
+            # compressed: downloads (/files) keep their bytes and byte ranges as stored.
+            Route("/graphql", CompressMiddleware(graphql, minimum_size=settings.compress_min_bytes)),
             WebSocketRoute("/graphql", graphql),
             Route("/files/{token}", files.download, methods=["GET", "HEAD"]),
             Route("/uploads/{session_id}/parts/{part_number:int}", files.put_part, methods=["PUT"]),

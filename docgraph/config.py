@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     login_failure_window: int = 900
     db_pool_size: int = 10
     max_request_bytes: int = 1_000_000
+    # GraphQL answers at least this long are compressed (zstd, brotli or gzip, as the client's
+    # Accept-Encoding allows); shorter ones are not worth the CPU.
+    compress_min_bytes: int = Field(default=1024, ge=0)
     # Files one multipart GraphQL request may carry (each is staged to storage with an fsync).
     max_upload_files: int = Field(default=10, ge=1)
     # Documents and storage. The per-document size limit and quota are organization settings
