@@ -1,5 +1,6 @@
 """Periodic housekeeping jobs: the trash purge after each organization's retention, expired
-grants and old failed-login records. Each is idempotent: a second run finds nothing to do.
+grants and ended throttling windows (services/throttle.py). Each is idempotent: a second run
+finds nothing to do.
 
 Trash purge: a blob whose every version belongs to a document deleted longer ago than the
 organization's retention (and that no live document, pending approval or open upload session
@@ -16,9 +17,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Approval, Blob, Document, DocumentVersion, Grant, LoginFailure, Organization, UploadSession
+from ..models import Approval, Blob, Document, DocumentVersion, Grant, Organization, UploadSession
 from ..models.base import utcnow
 from ..services.content import live_blob_row, lock_content
+from ..services import throttle
 from ..services.organization_settings import OrganizationSettings
 from ..storage import Storage
 from .jobs import JobContext, job_storage, periodic
@@ -30,7 +32,6 @@ TRASH_PURGE = "trash.purge"
 MAX_PURGES = 500
 # Expired grants decide nothing; they are kept a while so a share's expiry can be explained.
 EXPIRED_GRANT_KEEP = timedelta(days=7)
-LOGIN_FAILURE_KEEP = timedelta(days=1)
 
 
 def _needed_beyond_trash(cutoff: datetime):
@@ -95,8 +96,10 @@ async def expired_grants_job(context: JobContext, payload: dict) -> None:
         delete(Grant).where(and_(Grant.expires_at.is_not(None), Grant.expires_at < utcnow() - EXPIRED_GRANT_KEEP)))
 
 
-@periodic("login_failures.cleanup", every=timedelta(hours=1))
-async def login_failures_job(context: JobContext, payload: dict) -> None:
-    window = timedelta(seconds=context.settings.login_failure_window) if context.settings else timedelta(0)
-    await context.session.execute(
-        delete(LoginFailure).where(LoginFailure.failed_at < utcnow() - max(window, LOGIN_FAILURE_KEEP)))
+@periodic("auth_throttle.flush", every=timedelta(minutes=5))
+async def auth_throttle_job(context: JobContext, payload: dict) -> None:
+    """Ended throttling windows: one audit row each for the attempts they refused, then gone."""
+    if context.settings is not None:
+        appended = await throttle.flush_ended_windows(context.session, context.settings)
+        if appended:
+            log.info("throttling: %d windows with refused attempts audited", appended)

@@ -3,7 +3,7 @@
 from sqlmodel import SQLModel
 
 from .audit import AuditAction, AuditLog, AuditResourceType, AuditStatus
-from .auth import LoginFailure, RefreshToken
+from .auth import AuthThrottle, RefreshToken
 from .documents import Blob, Document, DocumentVersion, UploadSession
 from .folders import Folder
 from .grants import Capability, Grant
@@ -32,6 +32,7 @@ __all__ = [
     "AuditLog",
     "AuditResourceType",
     "AuditStatus",
+    "AuthThrottle",
     "Blob",
     "Capability",
     "Department",
@@ -42,7 +43,6 @@ __all__ = [
     "Grant",
     "Group",
     "GroupMember",
-    "LoginFailure",
     "MemberRole",
     "Membership",
     "Notification",

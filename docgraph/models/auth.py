@@ -1,11 +1,11 @@
-"""Refresh tokens and the failed-login record used for throttling."""
+"""Refresh tokens and the counters that throttle unauthenticated attempts."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Index, String
+from sqlalchemy import DateTime, String
 from sqlmodel import Field, SQLModel
 
 from .base import fk, id_field, timestamp
@@ -27,14 +27,20 @@ class RefreshToken(SQLModel, table=True):
     revoked_at: datetime | None = timestamp(nullable=True)
 
 
-class LoginFailure(SQLModel, table=True):
-    __tablename__ = "login_failure"
-    __table_args__ = (
-        Index("ix_login_failure_email", "email", "failed_at"),
-        Index("ix_login_failure_ip", "ip_address", "failed_at"),
-    )
+class AuthThrottle(SQLModel, table=True):
+    """Unauthenticated attempts (sign-ins, refresh tokens) counted per scope and key in fixed
+    windows (services/throttle.py): one row per window, updated in place, never one per attempt."""
 
-    id: uuid.UUID = id_field()
-    email: str = Field(max_length=255)
+    __tablename__ = "auth_throttle"
+
+    # "account_address" (key: email|address) or "address" (key: the address, or an IPv6 /64).
+    scope: str = Field(sa_type=String(16), primary_key=True)
+    key: str = Field(sa_type=String(400), primary_key=True)
+    window_start: datetime = Field(sa_type=DateTime(timezone=True), primary_key=True)
+    # Attempts counted (in flight or failed); attempts refused once over the limit.
+    attempts: int = Field(default=0)
+    refused: int = Field(default=0)
+    # For the summary audit row of a window with refusals: the account and the last address.
+    email: str | None = Field(default=None, max_length=255)
     ip_address: str | None = Field(default=None, max_length=64)
-    failed_at: datetime = timestamp()
+    last_at: datetime = timestamp()

@@ -77,6 +77,18 @@ async def record(
     return entry
 
 
+async def home_organization(session: AsyncSession, user_id: uuid.UUID) -> uuid.UUID | None:
+    """The chain of a user's events outside any organization (sign-in failures): the default
+    membership's organization, or the only one; None (the global chain) when that is ambiguous."""
+    rows = (await session.execute(text("""
+        SELECT organization_id, is_default FROM membership WHERE user_id = :user_id AND left_at IS NULL
+    """), {"user_id": user_id})).all()
+    defaults = [row.organization_id for row in rows if row.is_default]
+    if defaults:
+        return defaults[0]
+    return rows[0].organization_id if len(rows) == 1 else None
+
+
 async def record_by(session: AsyncSession, actor: Principal, action: str, resource_type: str,
                     **fields: Any) -> AuditLog:
     """`record` for an action a signed-in principal performed in its organization."""

@@ -1,5 +1,5 @@
-"""Signing in and out: login with throttling, refresh-token rotation with reuse detection,
-switching organization, logout.
+"""Signing in and out: login with throttling (services/throttle.py), refresh-token rotation with
+reuse detection, switching organization, logout.
 
 A session is a refresh-token family: login starts one (family_id = the access tokens' `sid`),
 each refresh rotates its token, switchOrganization moves the same session to another
@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, exists, select, text, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import globalid
@@ -22,15 +22,13 @@ from ..auth.principal import ClientInfo, Principal
 from ..auth.tokens import TokenSigner, hash_refresh_token, new_refresh_token
 from ..config import Settings
 from ..db import Database
-from ..errors import Conflict, DocgraphError, Forbidden, NotFound, RateLimited, Unauthenticated
-from ..models import LoginFailure, Membership, Organization, RefreshToken, User
+from ..errors import Conflict, DocgraphError, Forbidden, NotFound, Unauthenticated
+from ..models import Membership, Organization, RefreshToken, User
 from ..models.base import utcnow
-from . import audit
+from . import audit, throttle
 from .tenancy import user_by_email
 
 INVALID_CREDENTIALS = "Invalid email or password"
-# Per client address, more failures are tolerated than per account: offices share addresses.
-IP_FAILURE_FACTOR = 4
 
 
 @dataclass(frozen=True)
@@ -56,14 +54,15 @@ async def login(db: Database, signer: TokenSigner, settings: Settings, client: C
     admins then get a session without organization).
     """
     validate_password(password)
-    email_key = email.strip().lower()
-    await _refuse_when_throttled(db, settings, client, email_key)
+    email_key = email.strip().lower()[:255]
+    # Counted before the password is checked: refused (RATE_LIMITED) past the limits, unaudited.
+    await throttle.count_attempt(db, settings, client, email_key)
 
     async with db.reading() as session:
         user = await user_by_email(session, email_key) if email_key else None
     usable = user is not None and user.is_active and user.deleted_at is None
     if not await verify_password(password, user.password_hash if usable else None, settings.bcrypt_rounds):
-        await _record_bad_credentials(db, settings, client, email_key, user)
+        await _audit_login_failure(db, client, email_key, user, Unauthenticated(INVALID_CREDENTIALS))
         raise Unauthenticated(INVALID_CREDENTIALS)
 
     try:
@@ -71,10 +70,7 @@ async def login(db: Database, signer: TokenSigner, settings: Settings, client: C
             chosen_org, system_role = await _choose_organization(session, user, organization_id)
             signed_in = await _open_session(session, signer, settings, client, user, chosen_org, system_role)
             await session.execute(update(User).where(User.id == user.id).values(last_login_at=utcnow()))
-            # Only this account's failures are forgotten (so they stop counting for the address
-            # too); failures against other accounts keep counting for the address, so signing in
-            # to one's own account never buys more guesses against someone else's.
-            await session.execute(delete(LoginFailure).where(LoginFailure.email == email_key))
+            await throttle.forget_account(session, settings, email_key, client)
             await audit.record(session, action="LOGIN", resource_type="USER", organization_id=chosen_org,
                                user_id=user.id, client=client, resource_id=user.id, resource_name=user.email)
     except (Forbidden, NotFound, Conflict) as error:
@@ -83,63 +79,18 @@ async def login(db: Database, signer: TokenSigner, settings: Settings, client: C
     return signed_in
 
 
-async def _refuse_when_throttled(db: Database, settings: Settings, client: ClientInfo, email_key: str) -> None:
-    since = utcnow() - timedelta(seconds=settings.login_failure_window)
-    async with db.reading() as session:
-        counts = (await session.execute(text("""
-            SELECT count(*) FILTER (WHERE email = :email) AS by_email,
-                   count(*) FILTER (WHERE ip_address = :ip) AS by_ip
-            FROM login_failure
-            WHERE failed_at > :since AND (email = :email OR ip_address = :ip)
-        """), {"email": email_key, "ip": client.ip_address, "since": since})).one()
-    limit = settings.login_max_failures
-    if counts.by_email >= limit or counts.by_ip >= IP_FAILURE_FACTOR * limit:
-        error = RateLimited("Too many failed sign-in attempts; try again later",
-                            retryAfter=settings.login_failure_window)
-        await _audit_login_failure(db, client, email_key, None, error)
-        raise error
-
-
-async def _record_bad_credentials(db: Database, settings: Settings, client: ClientInfo, email_key: str,
-                                  user: User | None) -> None:
-    """The failure counts toward throttling and is audited, in its own transaction."""
-    window_start = utcnow() - timedelta(seconds=settings.login_failure_window)
-    async with db.transaction() as session:
-        # This account's rows that no longer count are dropped as new ones arrive.
-        await session.execute(delete(LoginFailure).where(LoginFailure.email == email_key,
-                                                         LoginFailure.failed_at < window_start))
-        session.add(LoginFailure(email=email_key[:255], ip_address=client.ip_address))
-        await _audit_failure_row(session, client, email_key, user, INVALID_CREDENTIALS, "UNAUTHENTICATED")
-
-
 async def _audit_login_failure(db: Database, client: ClientInfo, email_key: str, user: User | None,
                                error: DocgraphError) -> None:
+    """A LOGIN FAILURE row in its own transaction, in the user's home organization when there
+    is one, else global."""
     async with db.transaction() as session:
-        await _audit_failure_row(session, client, email_key, user, error.message, error.code)
-
-
-async def _audit_failure_row(session: AsyncSession, client: ClientInfo, email_key: str, user: User | None,
-                             message: str, code: str) -> None:
-    """A LOGIN FAILURE row, in the user's home organization when there is one, else global."""
-    home = await _home_organization(session, user.id) if user is not None else None
-    await audit.record(
-        session, action="LOGIN", resource_type="USER", organization_id=home,
-        user_id=user.id if user is not None else None, client=client,
-        resource_id=user.id if user is not None else None, resource_name=email_key[:255],
-        status="FAILURE", error_message=message, details={"code": code},
-    )
-
-
-async def _home_organization(session: AsyncSession, user_id: uuid.UUID) -> uuid.UUID | None:
-    """The default membership's organization, or the only one; None when that is ambiguous."""
-    rows = (await session.execute(
-        select(Membership.organization_id, Membership.is_default)
-        .where(Membership.user_id == user_id, Membership.left_at.is_(None))
-    )).all()
-    defaults = [row.organization_id for row in rows if row.is_default]
-    if defaults:
-        return defaults[0]
-    return rows[0].organization_id if len(rows) == 1 else None
+        home = await audit.home_organization(session, user.id) if user is not None else None
+        await audit.record(
+            session, action="LOGIN", resource_type="USER", organization_id=home,
+            user_id=user.id if user is not None else None, client=client,
+            resource_id=user.id if user is not None else None, resource_name=email_key,
+            status="FAILURE", error_message=error.message, details={"code": error.code},
+        )
 
 
 async def _choose_organization(session: AsyncSession, user: User,
@@ -244,6 +195,8 @@ async def refresh(db: Database, signer: TokenSigner, settings: Settings, client:
         if reused:  # raised after the commit, so the revocation sticks
             raise Unauthenticated("Refresh token reuse detected; the session has been revoked")
     except Unauthenticated as error:
+        # Counted for the address like a failed sign-in; past the limit, refused unaudited.
+        await throttle.count_attempt(db, settings, client)
         user_id, organization_id, family_id = holder or (None, None, None)
         async with db.transaction() as session:
             await audit.record(

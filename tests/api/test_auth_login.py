@@ -133,10 +133,10 @@ async def test_failures_older_than_the_window_no_longer_count(api, factory, sett
         await login_error(api, "lou@example.com", "wrong-password")
     error = await login_error(api, "lou@example.com")
     assert error["extensions"]["code"] == "RATE_LIMITED"
-    assert error["extensions"]["retryAfter"] == settings.login_failure_window
+    assert 0 < error["extensions"]["retryAfter"] <= settings.login_failure_window
 
-    await execute(services, "UPDATE login_failure SET failed_at = now() - make_interval(secs => :s)",
-                  s=settings.login_failure_window + 1)
+    await execute(services, "UPDATE auth_throttle SET window_start = window_start - make_interval(secs => :s)",
+                  s=settings.login_failure_window)
 
     assert await login(api, "lou@example.com")
 
