@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     download_url_ttl: int = Field(default=300, ge=10)
     upload_session_ttl: int = Field(default=24 * 3600, ge=60)
     upload_part_size: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024)
+    # An upload session that received nothing for this long is abandoned: its parts are
+    # reclaimed (and its reserved size given back) by the next sweep, before it expires.
+    upload_idle_seconds: int = Field(default=3600, ge=60)
+    # Open upload sessions (each reserving its size against the quota) per user, per organization.
+    max_open_uploads_per_user: int = Field(default=20, ge=1)
+    max_open_uploads_per_organization: int = Field(default=200, ge=1)
     # Unreferenced objects (and blob rows) younger than this are left alone by the orphan sweep:
     # they may belong to an upload that has not committed yet.
     upload_grace_seconds: int = Field(default=3600, ge=0)

@@ -9,7 +9,8 @@ Only things older than the grace period (`upload_grace_seconds`) are touched: yo
 belong to an upload in flight. A content object is deleted while holding the same per-content
 lock that uploads hold while they promote and record it, after checking again that nothing
 refers to it; the blob row stays as a tombstone (`purged_at`), revived if the content comes back.
-Expired upload sessions are closed first (their multipart uploads aborted).
+Expired upload sessions, and open ones that made no progress for `upload_idle_seconds`, are
+closed first (their multipart uploads aborted).
 
 The same check and deletion serve the `approval.cleanup` job: the staged content of a rejected or
 cancelled approval is reclaimed at once, not after the grace period.
@@ -32,7 +33,7 @@ from ..models import Approval, Blob, DocumentVersion, Organization, UploadSessio
 from ..models.base import utcnow
 from ..services.approvals import CLEANUP_JOB as APPROVAL_CLEANUP
 from ..services.content import live_blob_row, lock_content, staging_prefix
-from ..services.uploads import expire_sessions
+from ..services.uploads import expire_sessions, reclaim_abandoned
 from ..storage import Storage
 from .jobs import JobContext, handler, job_storage, periodic
 from .publish import enqueue
@@ -43,6 +44,7 @@ KIND = "storage.sweep"
 EVERY = timedelta(minutes=15)
 DEFAULT_GRACE = timedelta(hours=1)
 DEFAULT_SESSION_TTL = timedelta(hours=24)
+DEFAULT_IDLE = timedelta(hours=1)
 # Deletions per run: each holds a transaction lock until the job commits. More: run again.
 MAX_DELETIONS = 500
 _CHECK_BATCH = 500
@@ -67,19 +69,23 @@ async def sweep_job(context: JobContext, payload: dict) -> None:
     grace = timedelta(seconds=settings.upload_grace_seconds) if settings is not None else DEFAULT_GRACE
     # Parts of an open session may rest untouched until it expires; only older ones are leftovers.
     session_ttl = timedelta(seconds=settings.upload_session_ttl) if settings is not None else DEFAULT_SESSION_TTL
+    idle = timedelta(seconds=settings.upload_idle_seconds) if settings is not None else DEFAULT_IDLE
     async with job_storage(context) as storage:
-        report = await sweep(context.session, storage, grace=grace, leftovers_after=session_ttl + grace)
+        report = await sweep(context.session, storage, grace=grace, leftovers_after=session_ttl + grace,
+                             idle=idle)
     log.info("storage sweep: %s", report)
     if report.deletions >= MAX_DELETIONS:  # more to do: go on right after this run commits
         await enqueue(context.session, KIND, {})
 
 
 async def sweep(session: AsyncSession, storage: Storage, *, grace: timedelta, leftovers_after: timedelta,
-                now: datetime | None = None) -> SweepReport:
+                idle: timedelta = DEFAULT_IDLE, now: datetime | None = None) -> SweepReport:
     """One pass over every organization, in the caller's transaction. `leftovers_after`: the age
-    at which the filesystem's temporary files and multipart directories are crash leftovers."""
+    at which the filesystem's temporary files and multipart directories are crash leftovers;
+    `idle`: how long an upload session may make no progress before it is abandoned."""
     cutoff = (now or utcnow()) - grace
-    report = SweepReport(expired_sessions=await expire_sessions(session, storage))
+    report = SweepReport(expired_sessions=await expire_sessions(session, storage)
+                         + await reclaim_abandoned(session, storage, idle=idle))
     organizations = (await session.execute(select(Organization.id))).scalars().all()
     for organization_id in organizations:
         if report.deletions >= MAX_DELETIONS:

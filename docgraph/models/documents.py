@@ -141,3 +141,7 @@ class UploadSession(SQLModel, table=True):
     expires_at: datetime = timestamp()
     created_at: datetime = timestamp()
     completed_at: datetime | None = timestamp(nullable=True)
+    # Progress, for reclaiming abandoned sessions before they expire (services/uploads.py):
+    # when a part last arrived or progress was last seen, and the bytes of parts seen then.
+    active_at: datetime = timestamp()
+    received_bytes: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})

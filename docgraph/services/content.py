@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import Database
 from ..errors import Conflict, NotFound, PayloadTooLarge, QuotaExceeded
-from ..models import Blob, Document, DocumentVersion, Organization
+from ..models import Blob, Document, DocumentVersion, Organization, UploadSession
+from ..models.base import utcnow
 from ..storage import ObjectNotFound, Storage, StorageSizeExceeded
 from ..storage.base import staging_key
 from .validation import SNIFF_HEAD, SNIFF_TAIL, ContentPolicy
@@ -170,17 +171,33 @@ async def storage_used(session: AsyncSession, organization_id: uuid.UUID) -> int
     return int((await session.execute(query)).scalar_one())
 
 
+async def storage_reserved(session: AsyncSession, organization_id: uuid.UUID) -> int:
+    """Bytes that the organization's open upload sessions have declared and may still send."""
+    query = select(func.coalesce(func.sum(UploadSession.size), 0)).where(
+        UploadSession.organization_id == organization_id, UploadSession.status == "OPEN",
+        UploadSession.expires_at > utcnow(), UploadSession.multipart_upload_id.is_not(None))
+    return int((await session.execute(query)).scalar_one())
+
+
+async def lock_quota(session: AsyncSession, organization_id: uuid.UUID) -> None:
+    """Serializes what counts against one organization's quota, until the transaction ends."""
+    await session.execute(_CONTENT_LOCK, {"key": f"quota:{organization_id}"})
+
+
 async def check_quota(session: AsyncSession, policy: ContentPolicy, organization_id: uuid.UUID,
                       added: int) -> None:
-    """QUOTA_EXCEEDED when `added` new bytes would pass the quota. Concurrent checks of one
-    organization are serialized (transaction lock), so two uploads cannot both fit the last gap."""
+    """QUOTA_EXCEEDED when `added` new bytes would pass the quota, counting the stored content
+    and the sizes open upload sessions reserved. Concurrent checks of one organization are
+    serialized (transaction lock), so two uploads cannot both fit the last gap."""
     if policy.storage_quota is None or added == 0:
         return
-    await session.execute(_CONTENT_LOCK, {"key": f"quota:{organization_id}"})
+    await lock_quota(session, organization_id)
     used = await storage_used(session, organization_id)
-    if used + added > policy.storage_quota:
-        raise QuotaExceeded(f"This upload needs {added} bytes; the organization uses {used} of its "
-                            f"{policy.storage_quota}", used=used, quota=policy.storage_quota)
+    reserved = await storage_reserved(session, organization_id)
+    if used + reserved + added > policy.storage_quota:
+        raise QuotaExceeded(f"This upload needs {added} bytes; the organization uses {used} and uploads in "
+                            f"progress reserve {reserved} of its {policy.storage_quota}",
+                            used=used, reserved=reserved, quota=policy.storage_quota)
 
 
 async def existing_blob(session: AsyncSession, organization_id: uuid.UUID, sha256: str, *,

@@ -10,8 +10,12 @@ uploadDocument / replaceDocument, in the same transaction that marks the session
 When the organization already stores content with the given SHA-256 and size, the session
 needs no parts at all: completion makes the version from the stored blob.
 
-Sessions expire; `expire_sessions` (run by the worker's sweep) aborts their multipart uploads
-and marks them EXPIRED.
+Storage is reserved at start: an open session's declared size counts against the organization's
+quota until it completes or closes (content.check_quota), and a user and an organization may
+hold only so many open sessions (`OpenLimits`). Parts go as soon as a session closes: at
+completion, when its owner cancels it (`cancel_upload`), when it has made no progress for
+`upload_idle_seconds` (`reclaim_abandoned`), and at its expiry (`expire_sessions`) — the last
+three run by the worker's sweep or at once, and mark the session ABORTED or EXPIRED.
 """
 
 from __future__ import annotations
@@ -22,20 +26,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import permissions
 from ..auth.principal import Principal
 from ..db import Database
-from ..errors import BadInput, Conflict, DocgraphError, NotFound, PayloadTooLarge
+from ..errors import BadInput, Conflict, DocgraphError, NotFound, PayloadTooLarge, QuotaExceeded
 from ..models import Approval, Blob, Document, UploadSession
 from ..models.base import utcnow
 from ..permissions import DOCUMENT, FOLDER, Capability
 from ..storage import MIN_PART_SIZE, ObjectNotFound, Storage, StorageError, StorageSizeExceeded
 from ..storage.base import MAX_PART_NUMBER, staging_key
 from . import audit
-from .content import NewContent, check_quota, describe_stored, discard_staged, existing_blob, policy_in, read_sample
+from .content import (
+    NewContent, check_quota, describe_stored, discard_staged, existing_blob, lock_quota, policy_in, read_sample,
+)
 from .documents import create_document_in, ensure_may_change, replace_document_in
 from .validation import (
     MAX_NAME_LENGTH,
@@ -44,6 +50,14 @@ from .validation import (
     name_from_file_name,
     normalize_content_type,
 )
+
+
+@dataclass(frozen=True)
+class OpenLimits:
+    """Open sessions one user, and one organization, may hold (settings max_open_uploads_*)."""
+
+    per_user: int = 20
+    per_organization: int = 200
 
 
 @dataclass(frozen=True)
@@ -68,7 +82,8 @@ def expected_part_size(session: UploadSession, part_number: int) -> int:
 @audit.audited("CREATE", "DOCUMENT", resource="document_id")
 async def start_upload(db: Database, actor: Principal, *, storage: Storage, folder_id: uuid.UUID | None,
                        document_id: uuid.UUID | None, file_name: str, content_type: str, size: int,
-                       sha256: str | None, part_size: int, ttl_seconds: int) -> StartedUpload:
+                       sha256: str | None, part_size: int, ttl_seconds: int,
+                       limits: OpenLimits = OpenLimits()) -> StartedUpload:
     organization_id = actor.require_organization()
     if (folder_id is None) == (document_id is None):
         raise BadInput("Give exactly one of folderId (new document) or documentId (new version)")
@@ -92,11 +107,13 @@ async def start_upload(db: Database, actor: Principal, *, storage: Storage, fold
         policy = await policy_in(session, organization_id)
         policy.check_declared_type(content_type)
         policy.check_size(size)
+        await lock_quota(session, organization_id)  # the caps and the reservation, one start at a time
+        await _check_open_sessions(session, actor, limits, now)
         stored = await existing_blob(session, organization_id, sha256) if sha256 else None
         if stored is not None and (stored.purged_at is not None or stored.size != size):
             stored = None
         if stored is None:
-            await check_quota(session, policy, organization_id, size)  # checked again at completion
+            await check_quota(session, policy, organization_id, size)  # reserved from now on
         row = UploadSession(
             organization_id=organization_id, user_id=actor.user_id, folder_id=folder_id, document_id=document_id,
             file_name=file_name, content_type=content_type, size=size, sha256=sha256, part_size=part_size,
@@ -131,11 +148,26 @@ async def receive_part(db: Database, *, storage: Storage, session_id: uuid.UUID,
         raise BadInput(f"This upload has parts 1 to {part_count(row)}", field="partNumber")
     limit = expected_part_size(row, part_number)
     try:
-        return await storage.put_part(row.staging_key, row.multipart_upload_id, part_number, chunks, max_size=limit)
+        etag = await storage.put_part(row.staging_key, row.multipart_upload_id, part_number, chunks, max_size=limit)
     except StorageSizeExceeded:
         raise PayloadTooLarge(f"Part {part_number} must be {limit} bytes", maxSize=limit) from None
     except ObjectNotFound:  # completed, aborted or expired meanwhile
         raise Conflict("This upload session is closed") from None
+    async with db.transaction() as session:
+        await session.execute(update(UploadSession).where(UploadSession.id == row.id).values(active_at=utcnow()))
+    return etag
+
+
+async def _check_open_sessions(session: AsyncSession, actor: Principal, limits: OpenLimits, now: datetime) -> None:
+    counts = (await session.execute(
+        select(func.count().filter(UploadSession.user_id == actor.user_id), func.count())
+        .where(UploadSession.organization_id == actor.organization_id, UploadSession.status == "OPEN",
+               UploadSession.expires_at > now))).one()
+    for held, limit, whose in ((counts[0], limits.per_user, "You have"), (counts[1], limits.per_organization,
+                                                                          "Your organization has")):
+        if held >= limit:
+            raise QuotaExceeded(f"{whose} {held} uploads in progress, the most allowed: complete or cancel "
+                                f"some first", openUploads=held, limit=limit)
 
 
 def _ensure_open(row: UploadSession, now: datetime | None = None) -> None:
@@ -161,6 +193,9 @@ async def complete_upload(db: Database, actor: Principal, *, storage: Storage, u
         async with db.transaction() as session:
             locked = await session.get(UploadSession, row.id, with_for_update=True, populate_existing=True)
             _ensure_open(locked)
+            # Closed first, so its own reservation does not count against the content it brings.
+            locked.status, locked.completed_at = "COMPLETED", utcnow()
+            await session.flush()
             if locked.document_id is not None:
                 document = await replace_document_in(session, actor, storage, document_id=locked.document_id,
                                                      content=content, change_comment=change_comment)
@@ -168,7 +203,6 @@ async def complete_upload(db: Database, actor: Principal, *, storage: Storage, u
                 document = await create_document_in(
                     session, actor, storage, folder_id=locked.folder_id, content=content, name=name,
                     description=description, tags=tags, metadata=metadata)
-            locked.status, locked.completed_at = "COMPLETED", utcnow()
     except DocgraphError:
         # The parts are assembled now: the session cannot be completed again. Start over.
         await _abort(db, storage, row, content)
@@ -216,6 +250,17 @@ async def _abort(db: Database, storage: Storage, row: UploadSession, content: Ne
             locked.status = "ABORTED"
 
 
+async def cancel_upload(db: Database, actor: Principal, *, storage: Storage, upload_id: uuid.UUID) -> None:
+    """The owner gives up an open session: its parts go at once, its reservation with them."""
+    async with db.transaction() as session:
+        row = await session.get(UploadSession, upload_id, with_for_update=True, populate_existing=True)
+        if row is None or row.user_id != actor.user_id or row.organization_id != actor.organization_id:
+            raise NotFound("Upload session not found")
+        _ensure_open(row)
+        await _discard_parts(storage, row)
+        row.status = "ABORTED"
+
+
 async def expire_sessions(session: AsyncSession, storage: Storage, *, limit: int = 200) -> int:
     """Abort the multipart uploads of open sessions past their expiry and mark them EXPIRED
     (in the caller's transaction; idempotent). Returns how many expired."""
@@ -225,10 +270,45 @@ async def expire_sessions(session: AsyncSession, storage: Storage, *, limit: int
         .order_by(UploadSession.expires_at).limit(limit).with_for_update(skip_locked=True)
     )).scalars().all()
     for row in rows:
-        if row.multipart_upload_id is not None:
-            await storage.abort_multipart(row.staging_key, row.multipart_upload_id)
-            await storage.delete(row.staging_key)  # in case the parts were assembled already
+        await _discard_parts(storage, row)
         row.status = "EXPIRED"
     await session.flush()
     return len(rows)
 
+
+async def reclaim_abandoned(session: AsyncSession, storage: Storage, *, idle: timedelta, limit: int = 200) -> int:
+    """Close open sessions that made no progress for `idle` (in the caller's transaction): no
+    part arrived through the app, and the parts in storage (where clients PUT them directly,
+    S3) hold no more bytes than at the last look. Returns how many were closed."""
+    now = utcnow()
+    rows = (await session.execute(
+        select(UploadSession)
+        .where(UploadSession.status == "OPEN", UploadSession.active_at < now - idle)
+        .order_by(UploadSession.active_at).limit(limit).with_for_update(skip_locked=True)
+    )).scalars().all()
+    closed = 0
+    for row in rows:
+        received = await _bytes_received(storage, row)
+        if received != row.received_bytes:  # progress since the last look: still alive
+            row.received_bytes, row.active_at = received, now
+            continue
+        await _discard_parts(storage, row)
+        row.status = "EXPIRED"
+        closed += 1
+    await session.flush()
+    return closed
+
+
+async def _bytes_received(storage: Storage, row: UploadSession) -> int:
+    if row.multipart_upload_id is None:
+        return 0
+    try:
+        return sum(part.size for part in await storage.list_parts(row.staging_key, row.multipart_upload_id))
+    except StorageError:  # the multipart upload is gone already
+        return row.received_bytes
+
+
+async def _discard_parts(storage: Storage, row: UploadSession) -> None:
+    if row.multipart_upload_id is not None:
+        await storage.abort_multipart(row.staging_key, row.multipart_upload_id)
+        await storage.delete(row.staging_key)  # in case the parts were assembled already
