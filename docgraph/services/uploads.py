@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import permissions
 from ..auth.principal import Principal
+from ..config import Settings
 from ..db import Database
 from ..errors import BadInput, Conflict, DocgraphError, NotFound, PayloadTooLarge, QuotaExceeded
 from ..models import Approval, Blob, Document, UploadSession
@@ -54,10 +55,14 @@ from .validation import (
 
 @dataclass(frozen=True)
 class OpenLimits:
-    """Open sessions one user, and one organization, may hold (settings max_open_uploads_*)."""
+    """Open sessions one user, and one organization, may hold."""
 
-    per_user: int = 20
-    per_organization: int = 200
+    per_user: int
+    per_organization: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> OpenLimits:
+        return cls(settings.max_open_uploads_per_user, settings.max_open_uploads_per_organization)
 
 
 @dataclass(frozen=True)
@@ -82,8 +87,7 @@ def expected_part_size(session: UploadSession, part_number: int) -> int:
 @audit.audited("CREATE", "DOCUMENT", resource="document_id")
 async def start_upload(db: Database, actor: Principal, *, storage: Storage, folder_id: uuid.UUID | None,
                        document_id: uuid.UUID | None, file_name: str, content_type: str, size: int,
-                       sha256: str | None, part_size: int, ttl_seconds: int,
-                       limits: OpenLimits = OpenLimits()) -> StartedUpload:
+                       sha256: str | None, part_size: int, ttl_seconds: int, limits: OpenLimits) -> StartedUpload:
     organization_id = actor.require_organization()
     if (folder_id is None) == (document_id is None):
         raise BadInput("Give exactly one of folderId (new document) or documentId (new version)")

@@ -9,8 +9,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from docgraph.auth.principal import Principal
-from docgraph.errors import QuotaExceeded
 from docgraph.globalid import decode_as
 from docgraph.models import UploadSession
 from docgraph.services import uploads
@@ -18,6 +16,7 @@ from tests.api.documents_helpers import PDF_TYPE, member, pdf, sha256, upload
 from tests.api.test_uploads_sessions import COMPLETE, START, chunks_of, put
 
 MiB = 1024 * 1024
+CANCEL = "mutation($input: CancelUploadInput!) { cancelUpload(input: $input) { uploadId } }"
 
 
 @pytest.fixture(autouse=True)
@@ -81,21 +80,13 @@ async def test_a_user_holds_at_most_20_open_sessions(api, factory):
     assert _code(await _start(api, bob, 10)) is None
 
 
-async def test_an_organization_holds_at_most_its_limit_of_open_sessions(factory, services, api):
+async def test_an_organization_holds_at_most_its_limit_of_open_sessions(api, factory, settings):
+    settings.max_open_uploads_per_organization = 4
     org = await factory.organization()
     people = [await member(factory, api, org, "EDITOR") for _ in range(3)]
-    limits = uploads.OpenLimits(per_user=10, per_organization=4)
-    refused = 0
-    for n, who in enumerate(people * 2):
-        try:
-            await uploads.start_upload(
-                services.db, Principal(who.user.id, org.id, "EDITOR", False), storage=services.storage,
-                folder_id=decode_as(who.drive, "Folder"), document_id=None, file_name=f"{n}.pdf",
-                content_type=PDF_TYPE, size=10, sha256=None, part_size=5 * MiB, ttl_seconds=3600, limits=limits)
-        except QuotaExceeded as refusal:
-            refused += 1
-            assert refusal.extensions == {"openUploads": 4, "limit": 4}
-    assert refused == 2
+    refusals = [body["errors"][0]["extensions"] for n, who in enumerate(people * 2)
+                if (body := await _start(api, who, 10, f"{n}.pdf")).get("errors")]
+    assert [(r["code"], r["openUploads"], r["limit"]) for r in refusals] == [("QUOTA_EXCEEDED", 4, 4)] * 2
 
 
 async def test_a_cancelled_session_gives_its_parts_and_reservation_back_at_once(http, api, factory, services):
@@ -106,9 +97,14 @@ async def test_a_cancelled_session_gives_its_parts_and_reservation_back_at_once(
     assert await _bytes_in_parts(services, started) == 5 * MiB
     assert _code(await _start(api, ann, 10 * MiB, "again.pdf")) == "QUOTA_EXCEEDED"
 
-    await uploads.cancel_upload(services.db, Principal(ann.user.id, org.id, "EDITOR", False),
-                                storage=services.storage, upload_id=decode_as(started["id"], "UploadSession"))
+    cancelled = await api.ok(CANCEL, {"input": {"uploadId": started["id"]}}, token=ann.token)
+    assert cancelled["cancelUpload"]["uploadId"] == started["id"]
     assert await _bytes_in_parts(services, started) == 0
+    # Only once, and only by its owner.
+    assert await api.code(CANCEL, {"input": {"uploadId": started["id"]}}, token=ann.token) == "CONFLICT"
+    other = (await _start(api, ann, 10, "other.pdf"))["data"]["startUpload"]
+    eve = await member(factory, api, org, "EDITOR")
+    assert await api.code(CANCEL, {"input": {"uploadId": other["id"]}}, token=eve.token) == "NOT_FOUND"
     assert _code(await _start(api, ann, 10 * MiB, "again.pdf")) is None
 
 

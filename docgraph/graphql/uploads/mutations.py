@@ -1,4 +1,4 @@
-"""startUpload and completeUpload: large or resumable uploads in parts."""
+"""startUpload, completeUpload and cancelUpload: large or resumable uploads in parts."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from ...services import uploads as upload_service
 from ..context import Info
 from ..documents.mutations import document_payload
 from ..documents.types import DocumentPayload
-from .types import CompleteUploadInput, StartUploadInput, UploadPart, UploadSession
+from .types import (
+    CancelUploadInput, CancelUploadPayload, CompleteUploadInput, StartUploadInput, UploadPart, UploadSession,
+)
 
 
 @strawberry.type
@@ -30,7 +32,8 @@ class Mutation:
             folder_id=decode_as(input.folder_id, "Folder") if input.folder_id is not None else None,
             document_id=decode_as(input.document_id, "Document") if input.document_id is not None else None,
             file_name=input.file_name, content_type=input.content_type, size=input.size, sha256=input.sha256,
-            part_size=context.settings.upload_part_size, ttl_seconds=context.settings.upload_session_ttl)
+            part_size=context.settings.upload_part_size, ttl_seconds=context.settings.upload_session_ttl,
+            limits=upload_service.OpenLimits.of(context.settings))
         row = started.session
         parts = [
             UploadPart(part_number=number, url=url or links.part_url(
@@ -52,3 +55,11 @@ class Mutation:
             upload_id=decode_as(input.upload_id, "UploadSession"), change_comment=input.change_comment,
             name=input.name, description=input.description, tags=input.tags, metadata=input.metadata)
         return document_payload(row)  # a new version may await review, like replaceDocument
+
+    @strawberry.mutation(description="Give up an open upload session of yours: its parts are deleted at once and "
+                                     "its size no longer counts against the organization's quota.")
+    async def cancel_upload(self, info: Info, input: CancelUploadInput) -> CancelUploadPayload:
+        context = info.context
+        await upload_service.cancel_upload(context.db, context.principal, storage=context.services.storage,
+                                           upload_id=decode_as(input.upload_id, "UploadSession"))
+        return CancelUploadPayload(upload_id=input.upload_id)

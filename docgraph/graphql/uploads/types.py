@@ -45,3 +45,15 @@ class CompleteUploadInput:
     description: str | None = strawberry.field(default=None, description="For a new document: its description.")
     tags: list[str] | None = strawberry.field(default=None, description="For a new document: its tags.")
     metadata: JSON | None = strawberry.field(default=None, description="For a new document: its metadata object.")
+
+
+@strawberry.input(description="An open upload session to give up.")
+class CancelUploadInput:
+    upload_id: strawberry.ID = strawberry.field(description="The session startUpload returned.")
+
+
+@strawberry.type(description="The result of cancelUpload.")
+class CancelUploadPayload:
+    upload_id: strawberry.ID = strawberry.field(
+        description="The cancelled session: its parts are deleted and its reserved size given back.")
+
