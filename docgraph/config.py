@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .http.client_address import parse_networks
 
@@ -47,10 +48,26 @@ class Settings(BaseSettings):
     refresh_token_ttl: int = 30 * 24 * 3600
     allow_introspection: bool = True
     graphiql: bool = True
-    cors_origins: list[str] = []
+    cors_origins: Annotated[list[str], NoDecode] = []
+    # The HTTP edge (docgraph/http/edge.py), per server process. Connections in all (capped by
+    # the process's file descriptor limit too) and per client address (trusted proxies exempt).
+    max_connections: int = Field(default=2000, ge=1)
+    max_connections_per_address: int = Field(default=100, ge=1)
+    # Request line and headers; beyond: 431.
+    max_header_bytes: int = Field(default=32 * 1024, ge=1024)
+    # Seconds for a request's headers to arrive; a body gets body_timeout plus one second per
+    # body_min_rate bytes received; beyond: 408. Idle kept-alive connections close after keep_alive_timeout.
+    header_timeout: float = Field(default=10.0, gt=0)
+    body_timeout: float = Field(default=20.0, gt=0)
+    body_min_rate: int = Field(default=500, ge=1)
+    keep_alive_timeout: float = Field(default=5.0, gt=0)
+    # Websockets: seconds to send connection_init (else closed with 4408), and sockets one
+    # client address may hold that have not sent it yet (more are refused at the handshake).
+    ws_init_timeout: float = Field(default=5.0, gt=0)
+    max_waiting_sockets_per_address: int = Field(default=10, ge=1)
     # Reverse proxies whose X-Forwarded-For/-Proto headers are believed: addresses or CIDR
     # networks, comma-separated. None by default: a client cannot choose its own address.
-    trusted_proxies: list[str] = []
+    trusted_proxies: Annotated[list[str], NoDecode] = []
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
     # Failed logins allowed per window, per account and per client address.
     login_max_failures: int = 5
@@ -101,7 +118,10 @@ class Settings(BaseSettings):
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip().startswith("["):
+        """A JSON list, or comma-separated values."""
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 

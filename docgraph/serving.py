@@ -25,6 +25,9 @@ import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import multiprocess
 
+from .config import get_settings
+from .http import edge
+
 logger = logging.getLogger("docgraph.serving")
 
 APP = "docgraph.app:create_app"
@@ -37,9 +40,8 @@ def serve(*, host: str, port: int, workers: int, log_level: str, ssl_certfile: s
     options: dict[str, Any] = {
         "factory": True, "host": host, "port": port, "workers": workers, "log_level": log_level,
         "ws": "websockets-sansio", "log_config": None, "ssl_certfile": ssl_certfile, "ssl_keyfile": ssl_keyfile,
-        # uvicorn would believe X-Forwarded-For from 127.0.0.1 by default; the app reads it from
-        # DOCGRAPH_TRUSTED_PROXIES only (docgraph/http/client_address.py).
-        "proxy_headers": False,
+        # The edge's protocol, timeouts and proxy handling: docgraph/http/edge.py.
+        **edge.uvicorn_options(get_settings()),
     }
     if workers > 1 and hasattr(socket, "SO_REUSEPORT"):
         _run_workers_on_own_sockets(uvicorn.Config(APP, **options))
