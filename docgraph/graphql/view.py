@@ -3,9 +3,13 @@ request guards (preflight header, body limit, streamed multipart uploads)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 from cross_web import HTTPException
@@ -20,6 +24,7 @@ from strawberry.types.unset import UNSET
 from ..auth.principal import ClientInfo, read_principal
 from ..config import Settings
 from ..errors import BadInput, DocgraphError, Unauthenticated
+from ..http.client_address import address_key
 from ..http.responses import error_response
 from ..process import Services
 from ..services.validation import check_json_shape
@@ -30,6 +35,7 @@ from .schema import build_schema
 log = logging.getLogger("docgraph.app")
 
 PREFLIGHT_HEADERS = ("x-graphql-preflight", "apollo-require-preflight")
+_WAITING = "docgraph.waiting_socket"
 # Request JSON deeper than this is refused: no input of the schema nests near it (metadata: 16
 # levels inside a few of input), and deeper values reach recursive code (JSON encoding, graphql-core).
 MAX_JSON_DEPTH = 32
@@ -49,6 +55,34 @@ def _malformed_request(data: object) -> str | None:
     return None
 
 
+class WaitingSockets:
+    """Websockets per client address that have not sent connection_init yet."""
+
+    def __init__(self, per_address: int) -> None:
+        self.per_address = per_address
+        self.by_address: Counter[str] = Counter()
+
+    @contextlib.asynccontextmanager
+    async def holding(self, scope: Scope) -> AsyncIterator[bool]:
+        """Counts the socket while it waits (yields False when its address has too many)."""
+        key = address_key(scope["client"][0] if scope.get("client") else None)
+        if self.by_address[key] >= self.per_address:
+            yield False
+            return
+        self.by_address[key] += 1
+        scope[_WAITING] = key
+        try:
+            yield True
+        finally:
+            self.initialized(scope)
+
+    def initialized(self, scope: Scope) -> None:
+        if (key := scope.pop(_WAITING, None)) is not None:
+            self.by_address[key] -= 1
+            if not self.by_address[key]:
+                del self.by_address[key]
+
+
 def _is_multipart(request: Request) -> bool:
     return request.headers.get("content-type", "").startswith("multipart/")
 
@@ -62,10 +96,21 @@ class GraphQLApp(GraphQL[Context, None]):
             graphql_ide="graphiql" if settings.graphiql else None,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             allowed_origins=settings.cors_origins,
+            # A socket must send connection_init this soon (else closed with 4408)...
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout),
         )
         self.services = services
+        # ...and one client address may hold only so many sockets that have not yet.
+        self.waiting_sockets = WaitingSockets(settings.max_waiting_sockets_per_address)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            async with self.waiting_sockets.holding(scope) as admitted:
+                if admitted:
+                    await super().__call__(scope, receive, send)
+                else:  # closed before the handshake is accepted: the client sees 403
+                    await send({"type": "websocket.close", "code": 1008})
+            return
         if scope["type"] == "http":
             request = Request(scope)
             refusal = self._refuse(request)
@@ -184,6 +229,7 @@ class GraphQLApp(GraphQL[Context, None]):
             context.auth_error = DocgraphError("The service is temporarily unavailable; try again")
 
     async def on_ws_connect(self, context: Context) -> None:
+        self.waiting_sockets.initialized(context.request.scope)
         params = context.connection_params or {}
         header = params.get("Authorization") or params.get("authorization")
         if not isinstance(header, str):
