@@ -9,6 +9,7 @@ My Drive) and the reads the tenancy modules share.
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
@@ -68,6 +69,8 @@ def clean_name(value: str | None, *, field: str, max_length: int) -> str:
     value = (value or "").strip()
     if not 1 <= len(value) <= max_length:
         raise BadInput(f"{field} must be 1 to {max_length} characters", field=field)
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise BadInput(f"{field} cannot contain control characters", field=field)
     return value
 
 
@@ -75,6 +78,8 @@ def clean_description(value: str | None, *, field: str = "description", max_leng
     value = (value or "").strip()
     if len(value) > max_length:
         raise BadInput(f"{field} must be at most {max_length} characters", field=field)
+    if "\x00" in value:  # PostgreSQL text cannot hold it
+        raise BadInput(f"{field} cannot contain NUL characters", field=field)
     return value or None
 
 

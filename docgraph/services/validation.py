@@ -136,7 +136,8 @@ def clean_metadata(metadata: Any, *, field: str = "metadata") -> dict[str, Any]:
         return {}
     if not isinstance(metadata, dict):
         raise BadInput(f"{field} must be a JSON object", field=field)
-    check_json_shape(metadata, field=field, max_bytes=MAX_METADATA_BYTES, max_depth=MAX_METADATA_DEPTH)
+    check_json_shape(metadata, field=field, max_bytes=MAX_METADATA_BYTES, max_depth=MAX_METADATA_DEPTH,
+                     stored=True)
     try:
         encoded = json.dumps(metadata, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):
@@ -146,10 +147,11 @@ def clean_metadata(metadata: Any, *, field: str = "metadata") -> dict[str, Any]:
     return metadata
 
 
-def check_json_shape(value: Any, *, field: str, max_bytes: int, max_depth: int) -> None:
+def check_json_shape(value: Any, *, field: str, max_bytes: int, max_depth: int, stored: bool = False) -> None:
     """BAD_USER_INPUT when a decoded JSON value nests deeper than `max_depth` or certainly
     encodes to more than `max_bytes` (each item is counted at its smallest encoding, so a value
-    within the limit is never refused here). Iterative: no recursion, whatever the depth."""
+    within the limit is never refused here), or, when it is to be `stored` (jsonb), holds a NUL
+    character. Iterative: no recursion, whatever the depth."""
     budget = max_bytes
     pending: list[tuple[Any, int]] = [(value, 1)]
     while pending:
@@ -162,12 +164,18 @@ def check_json_shape(value: Any, *, field: str, max_bytes: int, max_depth: int) 
             budget -= 2 + max(len(item) - 1, 0)  # brackets and commas
             if isinstance(item, dict):
                 budget -= sum(3 + len(key) if isinstance(key, str) else 3 for key in item)  # "key":
+                if stored and any(isinstance(key, str) and "\x00" in key for key in item):
+                    raise BadInput(f"{field} cannot contain NUL characters", field=field)
                 children = item.values()
             else:
                 children = item
             pending.extend((child, depth + 1) for child in children)
+        elif isinstance(item, str):
+            budget -= 2 + len(item)
+            if stored and "\x00" in item:  # PostgreSQL's jsonb cannot hold it
+                raise BadInput(f"{field} cannot contain NUL characters", field=field)
         else:
-            budget -= 2 + len(item) if isinstance(item, str) else 1
+            budget -= 1
         if budget < 0:
             raise BadInput(f"{field} must be at most {max_bytes} bytes as JSON", field=field)
 
@@ -183,6 +191,8 @@ def clean_search_text(text: str) -> str:
     """A name fragment to look for: longer than a name, it could match nothing."""
     if len(text) > MAX_NAME_LENGTH * 4 or len(text := text.strip()) > MAX_NAME_LENGTH:
         raise BadInput(f"text may be at most {MAX_NAME_LENGTH} characters", field="text")
+    if "\x00" in text:
+        raise BadInput("text cannot contain NUL characters", field="text")
     return text
 
 

@@ -31,3 +31,18 @@ async def test_hostile_search_filters_are_bad_input_before_any_document_is_read(
         error = await api.error(SEARCH, {"filter": hostile}, token=token)
     assert error["extensions"]["code"] == "BAD_USER_INPUT", name
     assert not [s for s in statements if "document" in s.lower()], name
+
+
+@pytest.mark.parametrize("name, query, variables", [
+    ("a department name", "mutation($n: String!) { createDepartment(input: {name: $n}) { department { name } } }",
+     {"n": "\u00dc\u0000"}),
+    ("a search text", SEARCH.replace("$filter: DocumentFilter!", "$n: String!").replace("filter: $filter",
+                                                                                      "filter: {text: $n}"),
+     {"n": "a\u0000b"}),
+    ("metadata", SEARCH, {"filter": {"metadata": {"k": "a\u0000b"}}}),
+])
+async def test_nul_characters_are_bad_input_not_a_database_error(api, factory, name, query, variables):
+    """PostgreSQL text and jsonb cannot hold U+0000: refused up front (the fuzz found a 500)."""
+    org = await factory.organization()
+    token = factory.token(await factory.user(org, "ADMIN"), org)
+    assert (await api.error(query, variables, token=token))["extensions"]["code"] == "BAD_USER_INPUT", name
