@@ -293,8 +293,8 @@ async def _phase(server, target: Target, ctx: Context, body: dict, duration: flo
         with contextlib.suppress(asyncio.CancelledError):
             await abuse
     await asyncio.sleep(1)  # let the server close what the client left open
-    return {"reader": reader, "rss_before_mib": round(before / MiB, 1), "rss_growth_mib": round((peak - before) / MiB, 1),
-            "client_saw": dict(target.seen.most_common(6))}
+    return {"reader": reader, "rss_before_mib": round(before / MiB, 1),
+            "rss_growth_mib": round((peak - before) / MiB, 1), "client_saw": dict(target.seen.most_common(6))}
 
 
 async def main_async(args) -> int:
@@ -319,7 +319,7 @@ async def main_async(args) -> int:
             p95 = phase["reader"]["p95_ms"]
             phase["p95_ratio"] = round(p95 / quiet_p95, 2) if p95 and quiet_p95 else None
             results["clients"][name] = phase
-            console.print(f"  reader p95 {p95} ms (×{phase['p95_ratio']}), errors {phase['reader']['errors']}, "
+            console.print(f"  reader p95 {p95} ms (x{phase['p95_ratio']}), errors {phase['reader']['errors']}, "
                           f"RSS +{phase['rss_growth_mib']} MiB, client saw {phase['client_saw']}")
     path = ctx.write("abuse", results)
     console.print(f"wrote {path}")

@@ -18,6 +18,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette_compress import CompressMiddleware, add_compress_type
 
+from .addresses import parse_networks
 from .auth.tokens import TokenSigner, signing_keys
 from .config import Settings, get_settings
 from .db import Database, resolve_database_url
@@ -25,7 +26,7 @@ from .events.broker import BrokerCollector
 from .events.runtime import start_background
 from .graphql.view import PREFLIGHT_HEADERS, GraphQLApp
 from .http import files
-from .http.client_address import ClientAddressMiddleware, parse_networks
+from .http.client_address import ClientAddressMiddleware
 from .http.hsts import HSTSMiddleware
 from .process import Services
 from .storage import Storage, storage_from_settings

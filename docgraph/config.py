@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from .http.client_address import parse_networks
+from .addresses import parse_networks
 
 
 class Settings(BaseSettings):

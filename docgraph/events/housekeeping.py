@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Approval, Blob, Document, DocumentVersion, Grant, Organization, UploadSession
 from ..models.base import utcnow
-from ..services.content import live_blob_row, lock_content
 from ..services import throttle
+from ..services.content import live_blob_row, lock_content
 from ..services.organization_settings import OrganizationSettings
 from ..storage import Storage
 from .jobs import JobContext, job_storage, periodic

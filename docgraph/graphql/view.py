@@ -21,10 +21,10 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
+from ..addresses import address_key
 from ..auth.principal import ClientInfo, read_principal
 from ..config import Settings
 from ..errors import BadInput, DocgraphError, Unauthenticated
-from ..http.client_address import address_key
 from ..http.responses import error_response
 from ..process import Services
 from ..services.validation import check_json_shape
@@ -161,7 +161,7 @@ class GraphQLApp(GraphQL[Context, None]):
 
         return replay, None
 
-    async def run(self, request, context=UNSET, root_value=UNSET):
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         """Strawberry's request errors (bad JSON, wrong method, no query...) as GraphQL errors."""
         try:
             return await super().run(request, context, root_value)

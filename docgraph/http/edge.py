@@ -32,8 +32,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from ..addresses import IPNetwork, address_key, is_trusted, parse_address, parse_networks
 from ..config import Settings, get_settings
-from .client_address import IPNetwork, address_key, is_trusted, parse_address, parse_networks
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,8 @@ class EdgeProtocol(HttpToolsProtocol):
         peer = parse_address(self.client[0]) if self.client else None
         key = address_key(str(peer) if peer else None)
         if self._open.total >= self.limits.max_connections:
-            self._refuse(503, "RATE_LIMITED", "The server is at its connection limit; try again", **{"retry-after": "1"})
+            self._refuse(503, "RATE_LIMITED", "The server is at its connection limit; try again",
+                         **{"retry-after": "1"})
             return
         if not is_trusted(peer, self.limits.trusted_proxies) and \
                 self._open.by_address[key] >= self.limits.max_connections_per_address:

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from .. import permissions
 from ..auth.principal import Principal
 from ..db import Database
-from ..errors import BadInput, NotFound
+from ..errors import NotFound
 from ..models import Document, Folder
 from ..pagination import PageRequest, after_key
 from ..permissions import FOLDER, Actor

@@ -23,16 +23,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..addresses import address_key
 from ..auth.principal import ClientInfo
 from ..config import Settings
 from ..db import Database
 from ..errors import RateLimited
-from ..http.client_address import address_key
 from ..models.base import utcnow
 from . import audit
 from .tenancy import user_by_email
@@ -69,7 +69,7 @@ class Window:
     def current(cls, settings: Settings, now: datetime | None = None) -> Window:
         seconds = settings.login_failure_window
         epoch = (now or utcnow()).timestamp()
-        return cls(datetime.fromtimestamp(epoch - epoch % seconds, timezone.utc), seconds)
+        return cls(datetime.fromtimestamp(epoch - epoch % seconds, UTC), seconds)
 
     @property
     def end(self) -> datetime:

@@ -41,7 +41,14 @@ from ..storage import MIN_PART_SIZE, ObjectNotFound, Storage, StorageError, Stor
 from ..storage.base import MAX_PART_NUMBER, staging_key
 from . import audit
 from .content import (
-    NewContent, check_quota, describe_stored, discard_staged, existing_blob, lock_quota, policy_in, read_sample,
+    NewContent,
+    check_quota,
+    describe_stored,
+    discard_staged,
+    existing_blob,
+    lock_quota,
+    policy_in,
+    read_sample,
 )
 from .documents import create_document_in, ensure_may_change, replace_document_in
 from .validation import (
@@ -307,9 +314,10 @@ async def _bytes_received(storage: Storage, row: UploadSession) -> int:
     if row.multipart_upload_id is None:
         return 0
     try:
-        return sum(part.size for part in await storage.list_parts(row.staging_key, row.multipart_upload_id))
+        parts = await storage.list_parts(row.staging_key, row.multipart_upload_id)
     except StorageError:  # the multipart upload is gone already
         return row.received_bytes
+    return sum((part.size for part in parts), 0)
 
 
 async def _discard_parts(storage: Storage, row: UploadSession) -> None:

@@ -10,6 +10,7 @@ import codecs
 import json
 import mimetypes
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,7 +167,7 @@ def check_json_shape(value: Any, *, field: str, max_bytes: int, max_depth: int, 
                 budget -= sum(3 + len(key) if isinstance(key, str) else 3 for key in item)  # "key":
                 if stored and any(isinstance(key, str) and "\x00" in key for key in item):
                     raise BadInput(f"{field} cannot contain NUL characters", field=field)
-                children = item.values()
+                children: Iterable[Any] = item.values()
             else:
                 children = item
             pending.extend((child, depth + 1) for child in children)

@@ -7,8 +7,8 @@ import httpx
 import pytest
 from starlette.responses import PlainTextResponse
 
+from docgraph.addresses import address_key, normalize_address
 from docgraph.app import create_app
-from docgraph.http.client_address import address_key, normalize_address
 from tests.live import docgraph_serve
 
 from .tenancy_helpers import LOGIN, audit_rows
@@ -57,7 +57,7 @@ async def behind_proxy(settings, services):
         yield client
 
 
-@pytest.mark.parametrize("forwarded, stored", [
+@pytest.mark.parametrize(("forwarded", "stored"), [
     ("198.51.100.9", "198.51.100.9"),
     ("192.0.2.1, 198.51.100.9, 203.0.113.8", "198.51.100.9"),  # trusted hops skipped from the right
     ("::ffff:198.51.100.9", "198.51.100.9"),

@@ -25,7 +25,7 @@ async def _wire(http, accept_encoding: str | None, query: str = LARGE):
     return response.headers.get("content-encoding"), response.num_bytes_downloaded, decoded
 
 
-@pytest.mark.parametrize("accepted, chosen", [
+@pytest.mark.parametrize(("accepted", "chosen"), [
     ("gzip", "gzip"), ("gzip, deflate, br", "br"), ("gzip, br, zstd", "zstd"), ("br;q=0, gzip", "gzip"),
 ])
 async def test_large_graphql_answers_are_compressed_as_the_client_accepts(http, accepted, chosen):

@@ -16,7 +16,7 @@ def _deep(levels: int) -> dict:
     return value
 
 
-@pytest.mark.parametrize("name, hostile", [
+@pytest.mark.parametrize(("name", "hostile"), [
     ("40,000 tags", {"tags": [f"tag-{n}" for n in range(40_000)]}),
     ("a 100,000-character name fragment", {"text": "x" * 100_000}),
     ("10,000 content types", {"contentTypes": [f"type/{n}" for n in range(10_000)]}),
@@ -33,7 +33,7 @@ async def test_hostile_search_filters_are_bad_input_before_any_document_is_read(
     assert not [s for s in statements if "document" in s.lower()], name
 
 
-@pytest.mark.parametrize("name, query, variables", [
+@pytest.mark.parametrize(("name", "query", "variables"), [
     ("a department name", "mutation($n: String!) { createDepartment(input: {name: $n}) { department { name } } }",
      {"n": "\u00dc\u0000"}),
     ("a search text", SEARCH.replace("$filter: DocumentFilter!", "$n: String!").replace("filter: $filter",

@@ -35,7 +35,7 @@ MALFORMED = [
 ]
 
 
-@pytest.mark.parametrize("name, body, content_type", MALFORMED, ids=[case[0] for case in MALFORMED])
+@pytest.mark.parametrize(("name", "body", "content_type"), MALFORMED, ids=[case[0] for case in MALFORMED])
 async def test_a_malformed_post_is_a_4xx_graphql_error_without_traceback(http, caplog, factory, services, name,
                                                                            body, content_type):
     org = await factory.organization()
@@ -68,8 +68,8 @@ async def test_a_get_without_query_is_a_400_graphql_error(http):
 async def test_a_deeply_nested_websocket_message_closes_the_socket_with_4400(app, factory, caplog):
     org = await factory.organization()
     token = factory.token(await factory.user(org, "VIEWER"), org)
-    async with live_server(app) as address:
-        async with websockets.connect(f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+    async with live_server(app) as address, \
+            websockets.connect(f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"]) as ws:
             await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
             assert json.loads(await ws.recv())["type"] == "connection_ack"
             with caplog.at_level(logging.WARNING):

@@ -54,7 +54,7 @@ async def test_open_sessions_reserve_their_size_against_the_quota(http, api, fac
     # Completing a session turns its reservation into stored content, without counting it twice.
     content = pdf(10 * MiB, seed=7)
     started = first["data"]["startUpload"]
-    for part, piece in zip(started["parts"], chunks_of(content, started["partSize"])):
+    for part, piece in zip(started["parts"], chunks_of(content, started["partSize"]), strict=True):
         assert (await put(http, part["url"], piece)).status_code == 200
     done = await api.raw(COMPLETE, {"input": {"uploadId": started["id"]}}, token=ann.token)
     assert _code(done) is None and done["data"]["completeUpload"]["document"]["fileSize"] == 10 * MiB
@@ -113,7 +113,7 @@ async def test_sessions_without_progress_are_reclaimed_before_they_expire(http, 
     ann = await member(factory, api, org, "EDITOR")
     idle = timedelta(seconds=settings.upload_idle_seconds)
     sending = (await _start(api, ann, 10 * MiB, "sending.pdf"))["data"]["startUpload"]
-    silent = (await _start(api, ann, 10 * MiB, "silent.pdf"))["data"]["startUpload"]
+    assert _code(await _start(api, ann, 10 * MiB, "silent.pdf")) is None
     assert (await put(http, sending["parts"][0]["url"], pdf(5 * MiB))).status_code == 200
 
     async def a_sweep_after_idle() -> int:

@@ -14,7 +14,12 @@ from ..context import Info
 from ..documents.mutations import document_payload
 from ..documents.types import DocumentPayload
 from .types import (
-    CancelUploadInput, CancelUploadPayload, CompleteUploadInput, StartUploadInput, UploadPart, UploadSession,
+    CancelUploadInput,
+    CancelUploadPayload,
+    CompleteUploadInput,
+    StartUploadInput,
+    UploadPart,
+    UploadSession,
 )
 
 
