@@ -51,6 +51,10 @@ class Target:
         self.seen[str(what)] += 1
 
 
+# The abusive clients connect from another loopback address than the reader (127.0.0.1), as they
+# would from another machine: per-address limits tell them apart.
+ABUSER_ADDRESS = "127.0.0.2"
+
 Abuser = Callable[[Target, float], Awaitable[None]]
 ABUSERS: dict[str, Abuser] = {}
 
@@ -58,6 +62,10 @@ ABUSERS: dict[str, Abuser] = {}
 def abuser(function: Abuser) -> Abuser:
     ABUSERS[function.__name__] = function
     return function
+
+
+async def _connect(target: Target) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    return await asyncio.open_connection(target.host, target.port, local_addr=(ABUSER_ADDRESS, 0))
 
 
 async def _status(reader: asyncio.StreamReader, timeout: float = 30) -> str:
@@ -71,7 +79,7 @@ async def _status(reader: asyncio.StreamReader, timeout: float = 30) -> str:
 
 async def _post(target: Target, body: bytes, *, content_type: str = "application/json",
                 token: str | None = None, extra: str = "") -> str:
-    reader, writer = await asyncio.open_connection(target.host, target.port)
+    reader, writer = await _connect(target)
     try:
         auth = f"Authorization: Bearer {token}\r\n" if token else ""
         writer.write((f"POST /graphql HTTP/1.1\r\nHost: bench\r\nContent-Type: {content_type}\r\n{auth}{extra}"
@@ -122,7 +130,7 @@ async def _hold(target: Target, until: float, connections: int, open_one: Callab
 async def huge_headers(target: Target, until: float) -> None:
     """#2: 4 connections each sending a 100 MB header line."""
     async def one() -> str:
-        reader, writer = await asyncio.open_connection(target.host, target.port)
+        reader, writer = await _connect(target)
         try:
             writer.write(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nX-Big: ")
             chunk = b"a" * (64 * 1024)
@@ -142,7 +150,7 @@ async def huge_headers(target: Target, until: float) -> None:
 
 
 async def _trickle(target: Target, until: float, head: bytes, pace: float) -> str:
-    reader, writer = await asyncio.open_connection(target.host, target.port)
+    reader, writer = await _connect(target)
     try:
         writer.write(head)
         while time.monotonic() < until:
@@ -177,7 +185,7 @@ async def slow_bodies(target: Target, until: float) -> None:
 async def idle_sockets(target: Target, until: float) -> None:
     """#2: as many idle connections as it can hold (at most 3,000 here)."""
     async def one() -> str:
-        reader, writer = await asyncio.open_connection(target.host, target.port)
+        reader, writer = await _connect(target)
         try:
             return await _status(reader, max(until - time.monotonic(), 0.1))
         finally:
@@ -231,7 +239,7 @@ async def websockets_without_init(target: Target, until: float) -> None:
                b"Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n")
 
     async def one() -> str:
-        reader, writer = await asyncio.open_connection(target.host, target.port)
+        reader, writer = await _connect(target)
         try:
             writer.write(upgrade)
             status = await _status(reader, 5)
