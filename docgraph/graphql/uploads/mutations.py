@@ -63,7 +63,11 @@ class Mutation:
 
     @strawberry.mutation(description="Give up an open upload session of yours: its parts are deleted at once and "
                                      "its size no longer counts against the organization's quota.")
-    async def cancel_upload(self, info: Info, input: CancelUploadInput) -> CancelUploadPayload:
+    async def cancel_upload(
+            self, info: Info,
+            input: Annotated[CancelUploadInput, strawberry.argument(
+                description="The open upload session of yours to give up.")],
+    ) -> CancelUploadPayload:
         context = info.context
         await upload_service.cancel_upload(context.db, context.principal, storage=context.services.storage,
                                            upload_id=decode_as(input.upload_id, "UploadSession"))
