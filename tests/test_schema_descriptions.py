@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from graphql import build_schema, get_introspection_query, graphql_sync
+from graphql import build_schema, get_introspection_query, graphql_sync, specified_directives
 
 ROOT = Path(__file__).resolve().parent.parent
 # A description says more than its name: a few words at least, and not a stub.
 MIN_LENGTH = 12
+SPECIFIED_DIRECTIVES = {directive.name for directive in specified_directives}
 STUBS = re.compile(r"^\s*(todo|tbd|fixme|xxx|description|n/?a)\b|\.\.\.\s*$", re.IGNORECASE)
 
 
@@ -40,6 +41,8 @@ def _described_things(schema: dict):
         for value in kind["enumValues"] or ():
             yield "enum value", f"{name}.{value['name']}", value["description"]
     for directive in schema["directives"]:
+        if directive["name"] in SPECIFIED_DIRECTIVES:
+            continue  # GraphQL's own (@skip, @include, @deprecated, @oneOf...), described by the spec
         yield "directive", f"@{directive['name']}", directive["description"]
         for argument in directive["args"]:
             yield "argument", f"@{directive['name']}({argument['name']})", argument["description"]

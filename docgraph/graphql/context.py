@@ -22,6 +22,7 @@ from ..auth.principal import ClientInfo, Principal
 from ..config import Settings
 from ..db import Database
 from ..errors import DocgraphError, Unauthenticated
+from ..pagination import CountFn, Page, PageRequest, known_count
 from ..permissions import DOCUMENT, FOLDER, Access, ResourceKey
 from ..process import Services
 from ..services import (
@@ -266,10 +267,20 @@ class Loaders:
 
     async def shares_shown(self, kind: str, resource_id: uuid.UUID) -> list[models.Grant]:
         """The live shares of a resource, for viewers who may SHARE or MANAGE it; else none."""
-        access = await self.access.load((kind, resource_id))
-        if not (access.can_share or access.can_manage):
+        if not await self._sees_shares(kind, resource_id):
             return []
         return await self.shares(kind).load(resource_id)
+
+    async def shares_page_shown(self, kind: str, resource_id: uuid.UUID,
+                                page: PageRequest) -> tuple[Page[models.Grant], CountFn]:
+        """A page of `shares_shown` (not batched: one read per resource), and their count."""
+        if not await self._sees_shares(kind, resource_id):
+            return Page([], has_next_page=False, has_previous_page=False), known_count(0)
+        return await sharing.grants_page(self._db, kind, resource_id, page)
+
+    async def _sees_shares(self, kind: str, resource_id: uuid.UUID) -> bool:
+        access = await self.access.load((kind, resource_id))
+        return access.can_share or access.can_manage
 
 
 @dataclass

@@ -129,3 +129,25 @@ class DriveKind(Enum):
     # The API's names for a folder's owner type (ORG, USER).
     ORGANIZATION = strawberry.enum_value("ORGANIZATION", description="A department's drive, owned by the organization.")
     PERSONAL = strawberry.enum_value("PERSONAL", description="A member's My Drive.")
+
+
+@strawberry.enum(description="Which way a list is ordered.")
+class OrderDirection(Enum):
+    ASC = strawberry.enum_value("ASC", description="Ascending: A to Z, oldest first, smallest first.")
+    DESC = strawberry.enum_value("DESC", description="Descending: Z to A, newest first, largest first.")
+
+
+@strawberry.enum(description="What documents can be ordered by (ties: in a stable order of their own).")
+class DocumentOrderField(Enum):
+    NAME = strawberry.enum_value("NAME", description="The name, case-insensitively.")
+    CREATED_AT = strawberry.enum_value("CREATED_AT", description="When the document was first uploaded.")
+    UPDATED_AT = strawberry.enum_value("UPDATED_AT", description="When the document or its content last changed.")
+    SIZE = strawberry.enum_value("SIZE", description="The current version's size in bytes.")
+
+
+@strawberry.enum(description="What folders can be ordered by (ties: in a stable order of their own).")
+class FolderOrderField(Enum):
+    NAME = strawberry.enum_value("NAME", description="The name, case-insensitively.")
+    CREATED_AT = strawberry.enum_value("CREATED_AT", description="When the folder was created.")
+    UPDATED_AT = strawberry.enum_value("UPDATED_AT",
+                                       description="When the folder was last renamed, described or moved.")

@@ -1,22 +1,30 @@
 """Error shaping: every error gets `extensions.code` and `extensions.timestamp`.
 
-Domain errors keep their message and code; GraphQL syntax and validation errors are the
-client's (BAD_USER_INPUT / GRAPHQL_VALIDATION_FAILED); anything else is masked and logged with
-the request id, so internals never leak.
+Domain errors keep their message and code. What graphql-core refuses before any resolver runs
+is the client's and keeps its message: a document that does not parse (GRAPHQL_PARSE_FAILED)
+or validate (GRAPHQL_VALIDATION_FAILED; a value that does not fit its type, such as a BigInt
+out of range, BAD_USER_INPUT), variables that do not fit or an operation that cannot be chosen
+(BAD_USER_INPUT). Anything else is masked and logged with the request id, so internals never
+leak.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.extensions import MaskErrors, ParserCache
 
 from ..errors import DocgraphError
 
 log = logging.getLogger("docgraph.errors")
+
+# graphql-core's message for variables that do not fit (coercion happens before execution).
+_VARIABLE = "Variable '$"
 
 
 def _now() -> str:
@@ -34,6 +42,12 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, Any],
 class ErrorShaping(MaskErrors):
     def __init__(self) -> None:
         super().__init__(should_mask_error=lambda _: True, error_message="Internal server error")
+        self._validation_errors: set[int] = set()
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        # What validation found (the cost rule included), told apart from later errors by identity.
+        self._validation_errors = {id(error) for error in self.execution_context.pre_execution_errors or ()}
 
     def _request_id(self) -> str | None:
         context = self.execution_context.context
@@ -46,13 +60,30 @@ class ErrorShaping(MaskErrors):
         original = error.original_error
         if isinstance(original, DocgraphError):
             return _with(error, original.message, {"code": original.code, **original.extensions}, original)
-        if original is None:
-            # Raised by graphql-core while parsing or validating: the client's mistake.
-            code = (error.extensions or {}).get("code") or "GRAPHQL_VALIDATION_FAILED"
-            return _with(error, error.message, {**(error.extensions or {}), "code": code})
+        given = error.extensions or {}
+        if isinstance(error, GraphQLSyntaxError):
+            return _with(error, error.message, {**given, "code": "GRAPHQL_PARSE_FAILED"})
+        if id(error) in self._validation_errors:
+            # A value that does not fit its type (original: the scalar's ValueError) is bad input.
+            code = given.get("code") or ("BAD_USER_INPUT" if original is not None else "GRAPHQL_VALIDATION_FAILED")
+            return _with(error, error.message, {**given, "code": code})
         if isinstance(original, GraphQLError) and original.original_error is None:
-            # Variable coercion and similar input errors.
-            return _with(error, error.message, {"code": "BAD_USER_INPUT"})
+            return _with(error, error.message, {**given, "code": "BAD_USER_INPUT"})
+        if error.path is None and (original is None or error.message.startswith(_VARIABLE)):
+            # Refused before execution: variables that do not fit, no operation of that name.
+            return _with(error, error.message, {**given, "code": given.get("code") or "BAD_USER_INPUT"})
         request_id = self._request_id()
-        log.error("unhandled error (request %s)", request_id, exc_info=original)
+        log.error("unhandled error (request %s)", request_id, exc_info=original or error)
         return _with(error, self.error_message, {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id})
+
+
+class ParseOnce(ParserCache):
+    """Strawberry's parser cache, except that a document that does not parse is left to
+    Strawberry's own parse, inside the operation: raised from the cache, its syntax error
+    escaped ErrorShaping and reached clients without a code."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(context.query, **context.parse_options)
+        yield

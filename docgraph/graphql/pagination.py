@@ -1,7 +1,8 @@
 """The building blocks every domain's types share: the Node interface and how a type shows
 rows (`node_id`, `shows`, `lazy_type`), connections (a page of rows shaped as edges, page info
-and a lazy totalCount), and `selects`, which lets a connection prefetch what the query will ask
-of its nodes."""
+and a lazy totalCount) with the four arguments every connection takes (`First`, `After`,
+`Last`, `Before`: `page_request` reads them), and `selects`, which lets a connection prefetch
+what the query will ask of its nodes."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import strawberry
 from strawberry.types.nodes import SelectedField, Selection
 
 from .. import globalid
-from ..pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CountFn, Page
-from .context import Info
+from ..pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CountFn, Flag, Page, PageRequest
+from .context import Info, Later
 
 T = TypeVar("T")
 
@@ -24,10 +25,21 @@ class Node:
 
 
 # The arguments every connection takes.
-First = Annotated[int | None, strawberry.argument(
-    description=f"Page forward: at most this many items (0 to {MAX_PAGE_SIZE}, default {DEFAULT_PAGE_SIZE}).")]
+First = Annotated[int | None, strawberry.argument(description=(
+    f"Page forward: the first items after `after` (or from the start), at most this many (0 to {MAX_PAGE_SIZE}; "
+    f"default {DEFAULT_PAGE_SIZE} when `last` is not given either)."))]
 After = Annotated[str | None, strawberry.argument(
-    description="Page forward from this cursor (an edge's cursor, or pageInfo.endCursor of the previous page).")]
+    description="Only items after this cursor (an edge's cursor, or pageInfo.endCursor of the page before).")]
+Last = Annotated[int | None, strawberry.argument(description=(
+    f"Page backward: the last items before `before` (or up to the end), at most this many (0 to {MAX_PAGE_SIZE}). "
+    "Not with `first`."))]
+Before = Annotated[str | None, strawberry.argument(
+    description="Only items before this cursor (an edge's cursor, or pageInfo.startCursor of the page after).")]
+
+
+def page_request(first: int | None, after: str | None, last: int | None, before: str | None) -> PageRequest:
+    """The page a connection's four arguments ask for (BAD_USER_INPUT when they do not fit)."""
+    return PageRequest.parse(first, after, last, before)
 
 
 def node_id(type_name: str) -> Any:
@@ -53,10 +65,23 @@ def lazy_type(name: str, module: str) -> Any:
     return Annotated[name, strawberry.lazy(module)]
 
 
+def _flag(flag: Flag) -> Later[bool]:
+    return flag if isinstance(flag, bool) else flag()
+
+
 @strawberry.type(description="Where a page stands in its list, and the cursors to page on from it.")
 class PageInfo:
-    has_next_page: bool = strawberry.field(description="Whether more items follow this page (in list order).")
-    has_previous_page: bool = strawberry.field(description="Whether items come before this page (in list order).")
+    next_flag: strawberry.Private[Flag]
+    previous_flag: strawberry.Private[Flag]
+
+    @strawberry.field(graphql_type=bool, description="Whether items follow this page in the list (exact).")
+    def has_next_page(self) -> Later[bool]:
+        return _flag(self.next_flag)
+
+    @strawberry.field(graphql_type=bool, description="Whether items come before this page in the list (exact).")
+    def has_previous_page(self) -> Later[bool]:
+        return _flag(self.previous_flag)
+
     start_cursor: str | None = strawberry.field(
         description="The first edge's cursor: pass it as `before` for the previous page; null on an empty page.")
     end_cursor: str | None = strawberry.field(
@@ -84,8 +109,8 @@ class Connection(Generic[T]):
 
 def page_info(page: Page[Any]) -> PageInfo:
     return PageInfo(
-        has_next_page=page.has_next_page,
-        has_previous_page=page.has_previous_page,
+        next_flag=page.has_next_page,
+        previous_flag=page.has_previous_page,
         start_cursor=page.items[0][0] if page.items else None,
         end_cursor=page.items[-1][0] if page.items else None,
     )

@@ -13,7 +13,6 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -27,7 +26,7 @@ from .auth import queries as auth_queries
 from .cost import QueryCost
 from .documents import mutations as documents_mutations
 from .documents import queries as documents_queries
-from .errors import ErrorShaping
+from .errors import ErrorShaping, ParseOnce
 from .folders import mutations as folders_mutations
 from .folders import queries as folders_queries
 from .nodes import queries as nodes_queries
@@ -37,6 +36,7 @@ from .notifications import queries as notifications_queries
 from .notifications import subscriptions as notifications_subscriptions
 from .organization_settings import mutations as organization_settings_mutations
 from .organization_settings import queries as organization_settings_queries
+from .scalars import SCALAR_MAP
 from .search import queries as search_queries
 from .sharing import mutations as sharing_mutations
 from .sharing import queries as sharing_queries
@@ -68,7 +68,7 @@ def _root(name: str, description: str, parts: tuple[type, ...]) -> type:
 def build_schema(*, allow_introspection: bool = True) -> strawberry.Schema:
     extensions: list[Any] = [
         ErrorShaping,
-        lambda: ParserCache(maxsize=1000),
+        lambda: ParseOnce(maxsize=1000),
         QueryCost,
         lambda: QueryDepthLimiter(max_depth=12),
         lambda: MaxAliasesLimiter(max_alias_count=30),
@@ -86,5 +86,5 @@ def build_schema(*, allow_introspection: bool = True) -> strawberry.Schema:
         # Node implementations reachable only through the interface must be listed.
         types=list(NODE_TYPES.values()),
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=not allow_introspection),
+        config=StrawberryConfig(disable_field_suggestions=not allow_introspection, scalar_map=SCALAR_MAP),
     )

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 
-from sqlalchemy import DateTime, and_, func, literal, or_, select, true, tuple_
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -32,7 +31,7 @@ from ..errors import Conflict, Forbidden, NotFound
 from ..events import publish
 from ..models import Approval, Blob, DepartmentAdmin, Document, Folder, User
 from ..models.base import utcnow
-from ..pagination import CountFn, Page, PageRequest, after_key, counter, fetch_page
+from ..pagination import CountFn, Key, Keyset, Page, PageRequest, counter, read_page
 from ..permissions import DOCUMENT, FOLDER, Access, Actor
 from . import audit, documents, folders
 from .approval_requests import VERBS, display_name, resource_of, reviewers_of
@@ -215,6 +214,10 @@ def _visible_to(actor: Principal):
     return query, or_(requested, reviews)
 
 
+_NEWEST_FIRST = Keyset("requested_at", (Key.time(Approval.requested_at, "requested_at"), Key.id(Approval.id)),
+                       descending=True)
+
+
 async def list_approvals(db: Database, actor: Principal, page: PageRequest, *, status: str | None = None,
                          document_id: uuid.UUID | None = None) -> tuple[Page[Approval], CountFn]:
     """Approvals the actor may see (optionally of one status, of one document), newest first."""
@@ -225,13 +228,9 @@ async def list_approvals(db: Database, actor: Principal, page: PageRequest, *, s
     if document_id is not None:
         query = query.where(Approval.document_id == document_id)
     matching = query.with_only_columns(Approval.id).subquery()
-    if (after := after_key(page, datetime.fromisoformat, uuid.UUID)) is not None:
-        query = query.where(tuple_(Approval.requested_at, Approval.id) < tuple_(
-            literal(after[0], DateTime(timezone=True)), literal(after[1], _UUID)))
-    query = query.order_by(Approval.requested_at.desc(), Approval.id.desc())
-    result = await fetch_page(db, query, page, key_of=lambda row: (row.Approval.requested_at.isoformat(),
-                                                                   row.Approval.id),
-                              row_of=lambda row: row.Approval)
+    result = await read_page(db, query, _NEWEST_FIRST, page, key_of=lambda row: (row.Approval.requested_at,
+                                                                                row.Approval.id),
+                             row_of=lambda row: row.Approval)
     return result, counter(db, matching)
 
 

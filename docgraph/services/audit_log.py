@@ -18,13 +18,13 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import select
 
 from ..auth.principal import Principal
 from ..db import Database
 from ..errors import BadInput, Forbidden
 from ..models import AuditLog
-from ..pagination import CountFn, Page, PageRequest, make_page
+from ..pagination import CountFn, Key, Keyset, Page, PageRequest, counter, read_page
 from .audit import row_hash
 
 STREAM_BATCH = 1000
@@ -67,14 +67,7 @@ def require_auditor(actor: Principal) -> uuid.UUID:
     return organization_id
 
 
-def _after(page: PageRequest) -> tuple[datetime, uuid.UUID] | None:
-    if page.after is None:
-        return None
-    try:
-        timestamp, row_id = page.after
-        return datetime.fromisoformat(timestamp), uuid.UUID(row_id)
-    except (TypeError, ValueError):
-        raise BadInput("Malformed cursor", argument="after") from None
+_NEWEST_FIRST = Keyset("timestamp", (Key.time(AuditLog.timestamp, "timestamp"), Key.id(AuditLog.id)), descending=True)
 
 
 async def list_entries(db: Database, actor: Principal, audit_filter: AuditFilter,
@@ -83,20 +76,11 @@ async def list_entries(db: Database, actor: Principal, audit_filter: AuditFilter
     organization_id = require_auditor(actor)
     if audit_filter.start and audit_filter.end and audit_filter.start > audit_filter.end:
         raise BadInput("`from` must not be after `to`", argument="filter")
-    conditions = [AuditLog.organization_id == organization_id, *audit_filter.conditions()]
-    query = select(AuditLog).where(*conditions)
-    after = _after(page)
-    if after is not None:
-        query = query.where(tuple_(AuditLog.timestamp, AuditLog.id) < after)
-    query = query.order_by(AuditLog.timestamp.desc(), AuditLog.id.desc()).limit(page.first + 1)
-    async with db.reading() as session:
-        rows = list((await session.execute(query)).scalars().all())
-
-    async def count() -> int:
-        async with db.reading() as session:
-            return (await session.execute(select(func.count()).select_from(AuditLog).where(*conditions))).scalar_one()
-
-    return make_page(rows, page, lambda row: (row.timestamp.isoformat(), str(row.id))), count
+    query = select(AuditLog).where(AuditLog.organization_id == organization_id, *audit_filter.conditions())
+    result = await read_page(db, query, _NEWEST_FIRST, page, key_of=lambda row: (row.AuditLog.timestamp,
+                                                                                row.AuditLog.id),
+                             row_of=lambda row: row.AuditLog)
+    return result, counter(db, query.with_only_columns(AuditLog.id).subquery())
 
 
 async def entries_by_ids(db: Database, actor: Principal, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, AuditLog]:

@@ -5,20 +5,24 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from ..auth.principal import Principal
 from ..db import Database
 from ..models import Department, DepartmentAdmin, Folder, User
+from ..pagination import CountFn, Page, PageRequest
 from . import audit
 from .tenancy import (
+    by_name,
     children_of_organizations,
     clean_name,
     flush_unique,
     live_in_organization,
+    live_rows_page,
     member_user,
     require_org_admin,
+    users_page,
     users_through,
 )
 
@@ -86,3 +90,17 @@ async def departments_of(db: Database, organization_ids: Sequence[uuid.UUID]) ->
 
 async def department_admins(db: Database, department_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[User]]:
     return await users_through(db, DepartmentAdmin, DepartmentAdmin.department_id, department_ids)
+
+
+async def departments_page(db: Database, organization_id: uuid.UUID,
+                           page: PageRequest) -> tuple[Page[Department], CountFn]:
+    """A page of the organization's live departments by name, and their count."""
+    return await live_rows_page(db, Department, organization_id, by_name(Department), page)
+
+
+async def department_admins_page(db: Database, department_id: uuid.UUID,
+                                 page: PageRequest) -> tuple[Page[User], CountFn]:
+    """A page of a department's admins by email, and their count."""
+    query = (select(User).join(DepartmentAdmin, DepartmentAdmin.user_id == User.id)
+             .where(DepartmentAdmin.department_id == department_id))
+    return await users_page(db, query, page)

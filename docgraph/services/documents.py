@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, bindparam, func, select, tuple_
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,7 +41,7 @@ from ..errors import (
 from ..events import publish
 from ..models import Approval, Document, DocumentVersion, Folder
 from ..models.base import utcnow
-from ..pagination import CountFn, Page, PageRequest, after_key, counter, fetch_page
+from ..pagination import CountFn, Key, Keyset, Page, PageRequest, SortOrder, counter, read_page
 from ..permissions import DOCUMENT, FOLDER, Access, Actor, Capability
 from ..storage import Storage
 from . import audit
@@ -57,6 +57,7 @@ from .folders import lock_folder_tree
 from .listings import (
     Listing,
     Relation,
+    document_keyset,
     in_order,
     page_then_rows,
     read_listing,
@@ -443,32 +444,31 @@ async def versions_by_ids(db: Database, ids: Iterable[uuid.UUID]) -> dict[uuid.U
     return await db.rows_by_ids(DocumentVersion, ids)
 
 
+FOLDER_DOCUMENTS_ORDER = SortOrder("NAME")  # like its subfolders
+_VERSIONS = Keyset("versions", (Key.number(DocumentVersion.version_number, "version_number"),), descending=True)
+
+
 @functools.cache
-def _folder_listing(after: bool, related: tuple[Relation, ...]) -> tuple[Select[Any], Any]:
-    """The folder listing's page statement and the visible set it pages (what a count counts),
-    built once per shape: actor, folder and cursor are bind parameters."""
+def _folder_listing(order: SortOrder, shape: tuple[bool, bool, bool],
+                    related: tuple[Relation, ...]) -> tuple[Select[Any], Any, Keyset]:
+    """The folder listing's page statement, the visible set it pages (what a count counts) and
+    its keyset, built once per order and shape: actor, folder and cursors are bind parameters."""
+    keyset = document_keyset(order)
     in_folder = Document.folder_id == bindparam("folder_id", type_=_UUID)
-    visible = visible_documents(permissions.ACTOR_PARAMETERS, in_folder,
-                                sort_keys={"sort_name": func.lower(Document.name)})
-    past_cursor = (lambda c: tuple_(c.sort_name, c.id) > tuple_(bindparam("after_name", type_=String),
-                                                                bindparam("after_id", type_=_UUID))) if after else None
-    query = page_then_rows(visible, lambda c: [c.sort_name, c.id], where=past_cursor, related=related)
-    return query, visible
+    visible = visible_documents(permissions.ACTOR_PARAMETERS, in_folder, keyset=keyset)
+    return page_then_rows(visible, keyset, PageRequest.of_shape(shape), related=related), visible, keyset
 
 
 async def list_folder_documents(db: Database, actor: Principal, folder_id: uuid.UUID, page: PageRequest, *,
+                                order: SortOrder = FOLDER_DOCUMENTS_ORDER,
                                 related: Iterable[Relation] = ()) -> Listing[Document]:
-    """Live documents of `folder_id` the actor may VIEW, by lower(name) then id (like its
+    """Live documents of `folder_id` the actor may VIEW in `order` (by default by name, like its
     subfolders), with the `related` rows. The caller has established that the actor may see
     the folder."""
-    after = after_key(page, str, uuid.UUID)
     joins = in_order(related)
-    query, visible = _folder_listing(after is not None, joins)
+    query, visible, keyset = _folder_listing(order, page.shape, joins)
     parameters: dict[str, Any] = {**permissions.actor_values(Actor.of(actor)), "folder_id": folder_id}
-    if after is not None:
-        parameters.update(after_name=after[0], after_id=after[1])
-    return await read_listing(db, query, visible, parameters, page,
-                              key_of=lambda row: (row.sort_name, row.Document.id), related=joins)
+    return await read_listing(db, query, visible, parameters, page, keyset, related=joins)
 
 
 async def list_versions(db: Database, document_id: uuid.UUID,
@@ -476,9 +476,6 @@ async def list_versions(db: Database, document_id: uuid.UUID,
     """A document's versions, newest first (as version histories are read). The caller has
     established that the actor may see the document."""
     query = select(DocumentVersion).where(DocumentVersion.document_id == document_id)
-    if (after := after_key(page, int)) is not None:
-        query = query.where(DocumentVersion.version_number < after[0])
-    query = query.order_by(DocumentVersion.version_number.desc())
-    result = await fetch_page(db, query, page, key_of=lambda row: (row.DocumentVersion.version_number,),
-                              row_of=lambda row: row.DocumentVersion)
-    return result, counter(db, select(DocumentVersion.id).where(DocumentVersion.document_id == document_id).subquery())
+    result = await read_page(db, query, _VERSIONS, page, key_of=lambda row: (row.DocumentVersion.version_number,),
+                             row_of=lambda row: row.DocumentVersion)
+    return result, counter(db, query.with_only_columns(DocumentVersion.id).subquery())

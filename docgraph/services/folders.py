@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import and_, case, exists, func, literal, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
@@ -24,7 +25,7 @@ from ..errors import BadInput, Conflict, Forbidden
 from ..events import publish
 from ..models import Approval, Document, Folder, Grant
 from ..models.base import utcnow
-from ..pagination import CountFn, Page, PageRequest, after_key, counter, make_page
+from ..pagination import CountFn, Key, Keyset, Page, PageRequest, SortOrder, counter, read_page
 from ..permissions import FOLDER, Actor, Capability
 from . import audit
 from .approval_requests import approval_details, approval_required, request_approval_in
@@ -303,35 +304,53 @@ async def restore_folder(db: Database, actor: Principal, *, folder_id: uuid.UUID
 # --- reads ----------------------------------------------------------------------------------------
 
 
-async def list_children(db: Database, actor: Principal, folder_id: uuid.UUID,
-                        page: PageRequest) -> tuple[Page[Folder], CountFn]:
-    """Live subfolders of `folder_id` the actor may VIEW, by lower(name) then id. The caller
-    has already established that the actor may see `folder_id`."""
+# How a client may order folders: each order's sort key (the id breaks ties).
+FOLDER_SORT_KEYS = {
+    "NAME": Key.text(func.lower(Folder.name), "sort_key"),
+    "CREATED_AT": Key.time(Folder.created_at, "sort_key"),
+    "UPDATED_AT": Key.time(Folder.updated_at, "sort_key"),
+}
+CHILDREN_ORDER = SortOrder("NAME")
+# Department roots by name, then the viewer's My Drive.
+_DRIVES = Keyset("drives", (Key.flag(Folder.owner_type == "USER", "personal"),
+                            Key.text(func.lower(Folder.name), "sort_name"), Key.id(Folder.id)))
+
+
+async def list_children(db: Database, actor: Principal, folder_id: uuid.UUID, page: PageRequest, *,
+                        order: SortOrder = CHILDREN_ORDER) -> tuple[Page[Folder], CountFn]:
+    """Live subfolders of `folder_id` the actor may VIEW in `order` (by name by default). The
+    caller has already established that the actor may see `folder_id`."""
     visible = permissions.visible_folder_ids(Actor.of(actor), Folder.parent_id == folder_id).subquery()
-    sort_name = func.lower(Folder.name)
-    query = select(Folder, sort_name.label("sort_name")).join(visible, visible.c.id == Folder.id)
-    after = after_key(page, str, uuid.UUID)
-    if after is not None:
-        cursor = tuple_(literal(after[0]), literal(after[1], UUID(as_uuid=True)))
-        query = query.where(tuple_(sort_name, Folder.id) > cursor)
-    query = query.order_by(sort_name, Folder.id).limit(page.first + 1)
-    async with db.reading() as session:
-        rows = (await session.execute(query)).all()
-    result = make_page(rows, page, key_of=lambda row: (row.sort_name, row.Folder.id))
-    result.items = [(cursor, row.Folder) for cursor, row in result.items]
-    return result, counter(db, visible)
+    keyset = Keyset(order.tag, (FOLDER_SORT_KEYS[order.field], Key.id(Folder.id)), order.descending)
+    return await _visible_folders_page(db, visible, keyset, page)
+
+
+def _visible_drives(actor: Principal) -> Any:
+    who = Actor.of(actor)
+    return permissions.visible_folder_ids(
+        who, Folder.parent_id.is_(None), or_(Folder.owner_type == "ORG", Folder.owner_id == who.user_id),
+    ).subquery()
 
 
 async def list_drives(db: Database, actor: Principal) -> list[Folder]:
     """The department roots the actor may view (by name), then the actor's own My Drive."""
-    who = Actor.of(actor)
-    visible = permissions.visible_folder_ids(
-        who, Folder.parent_id.is_(None), or_(Folder.owner_type == "ORG", Folder.owner_id == who.user_id),
-    ).subquery()
-    query = (select(Folder).join(visible, visible.c.id == Folder.id)
-             .order_by(Folder.owner_type == "USER", func.lower(Folder.name), Folder.id))
+    visible = _visible_drives(actor)
+    query = select(Folder).join(visible, visible.c.id == Folder.id).order_by(*_DRIVES.list_order())
     async with db.reading() as session:
         return list((await session.execute(query)).scalars())
+
+
+async def drives_page(db: Database, actor: Principal, page: PageRequest) -> tuple[Page[Folder], CountFn]:
+    """A page of `list_drives`, and their count."""
+    return await _visible_folders_page(db, _visible_drives(actor), _DRIVES, page)
+
+
+async def _visible_folders_page(db: Database, visible: Any, keyset: Keyset,
+                                page: PageRequest) -> tuple[Page[Folder], CountFn]:
+    query = select(Folder, *(key.labelled() for key in keyset.keys[:-1])).join(visible, visible.c.id == Folder.id)
+    result = await read_page(db, query, keyset, page, key_of=lambda row: (*row[1:], row.Folder.id),
+                             row_of=lambda row: row.Folder)
+    return result, counter(db, visible)
 
 
 async def folders_by_ids(db: Database, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Folder]:

@@ -5,20 +5,24 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func
+from sqlalchemy import func, select
 
 from ..auth.principal import Principal
 from ..db import Database
 from ..models import Department, Group, GroupMember, User
+from ..pagination import CountFn, Page, PageRequest
 from . import audit
 from .tenancy import (
+    by_name,
     children_of_organizations,
     clean_name,
     flush_unique,
     live_in_organization,
+    live_rows_page,
     member_user,
     require_org_admin,
     set_link,
+    users_page,
     users_through,
 )
 
@@ -65,3 +69,14 @@ async def groups_of(db: Database, organization_ids: Sequence[uuid.UUID]) -> dict
 
 async def group_members(db: Database, group_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[User]]:
     return await users_through(db, GroupMember, GroupMember.group_id, group_ids)
+
+
+async def groups_page(db: Database, organization_id: uuid.UUID, page: PageRequest) -> tuple[Page[Group], CountFn]:
+    """A page of the organization's live groups by name, and their count."""
+    return await live_rows_page(db, Group, organization_id, by_name(Group), page)
+
+
+async def group_members_page(db: Database, group_id: uuid.UUID, page: PageRequest) -> tuple[Page[User], CountFn]:
+    """A page of a group's members by email, and their count."""
+    query = select(User).join(GroupMember, GroupMember.user_id == User.id).where(GroupMember.group_id == group_id)
+    return await users_page(db, query, page)

@@ -5,16 +5,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.passwords import hash_password
 from ..auth.principal import Principal
 from ..db import Database
-from ..errors import BadInput, Conflict, NotFound
+from ..errors import Conflict, NotFound
 from ..models import DepartmentAdmin, GroupMember, MemberRole, Membership, User
 from ..models.base import utcnow
-from ..pagination import Page, PageRequest, make_page
+from ..pagination import CountFn, Page, PageRequest
 from . import audit
 from .tenancy import (
     OrgUser,
@@ -28,6 +28,7 @@ from .tenancy import (
     require_current_organization,
     require_org_admin,
     user_by_email,
+    users_page,
 )
 
 
@@ -131,43 +132,16 @@ def _members_query(organization_id: uuid.UUID):
     )
 
 
-def _member_key(user: User) -> tuple[str, uuid.UUID]:
-    return (user.email.lower(), user.id)
-
-
-def _parse_member_cursor(after: tuple) -> tuple[str, uuid.UUID]:
-    try:
-        email, user_id = after
-        return str(email), uuid.UUID(user_id)
-    except (TypeError, ValueError, AttributeError):
-        raise BadInput("Malformed cursor", argument="after") from None
-
-
 async def list_members(db: Database, actor: Principal, organization_id: uuid.UUID,
-                       request: PageRequest) -> Page[User]:
-    """Live members ordered by email (case-insensitive), keyset-paginated."""
+                       page: PageRequest) -> tuple[Page[User], CountFn]:
+    """Live members by email (case-insensitive), and their count."""
     require_current_organization(actor, organization_id)
-    query = _members_query(organization_id)
-    if request.after is not None:
-        email, user_id = _parse_member_cursor(request.after)
-        query = query.where(tuple_(func.lower(User.email), User.id) > tuple_(email, user_id))
-    query = query.order_by(func.lower(User.email), User.id).limit(request.first + 1)
-    async with db.reading() as session:
-        rows = list((await session.execute(query)).scalars())
-    return make_page(rows, request, _member_key)
-
-
-async def count_members(db: Database, organization_id: uuid.UUID) -> int:
-    query = select(func.count()).select_from(Membership).where(
-        Membership.organization_id == organization_id, Membership.left_at.is_(None))
-    async with db.reading() as session:
-        return (await session.execute(query)).scalar_one()
+    return await users_page(db, _members_query(organization_id), page)
 
 
 async def users_by_ids(db: Database, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, User]:
     """User rows by id (members or not: callers decide what to show)."""
     return await db.rows_by_ids(User, ids)
-
 
 
 async def system_roles(db: Database, keys: Sequence[OrgUser]) -> dict[OrgUser, str]:

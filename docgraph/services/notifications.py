@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aiodataloader import DataLoader
-from sqlalchemy import String, false, func, literal, literal_column, select, tuple_, update
+from sqlalchemy import String, false, func, literal, literal_column, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,7 +37,7 @@ from ..errors import BadInput, NotFound, Unauthenticated
 from ..events.publish import FolderChanged, NotificationAdded
 from ..models import Document, Folder, Notification
 from ..models.base import utcnow
-from ..pagination import CountFn, Page, PageRequest, make_page
+from ..pagination import CountFn, Key, Keyset, Page, PageRequest, counter, read_page
 from ..permissions import DOCUMENT, FOLDER, Actor
 from ..permissions.evaluation import to_access
 from . import audit
@@ -57,18 +57,8 @@ def _mine(actor: Principal) -> list:
 
 # --- the inbox ----------------------------------------------------------------------------------
 
-def _after(page: PageRequest) -> tuple[datetime, uuid.UUID] | None:
-    if page.after is None:
-        return None
-    try:
-        created_at, row_id = page.after
-        return datetime.fromisoformat(created_at), uuid.UUID(row_id)
-    except (TypeError, ValueError):
-        raise BadInput("Malformed cursor", argument="after") from None
-
-
-def _cursor_key(row: Notification) -> tuple[str, str]:
-    return (row.created_at.isoformat(), str(row.id))
+_NEWEST_FIRST = Keyset("created_at", (Key.time(Notification.created_at, "created_at"), Key.id(Notification.id)),
+                       descending=True)
 
 
 async def list_notifications(db: Database, actor: Principal, *, unread_only: bool,
@@ -78,19 +68,10 @@ async def list_notifications(db: Database, actor: Principal, *, unread_only: boo
     if unread_only:
         conditions.append(Notification.read_at.is_(None))
     query = select(Notification).where(*conditions)
-    after = _after(page)
-    if after is not None:
-        query = query.where(tuple_(Notification.created_at, Notification.id) < after)
-    query = query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(page.first + 1)
-    async with db.reading() as session:
-        rows = list((await session.execute(query)).scalars().all())
-
-    async def count() -> int:
-        async with db.reading() as session:
-            query = select(func.count()).select_from(Notification).where(*conditions)
-            return (await session.execute(query)).scalar_one()
-
-    return make_page(rows, page, _cursor_key), count
+    result = await read_page(db, query, _NEWEST_FIRST, page, key_of=lambda row: (row.Notification.created_at,
+                                                                                row.Notification.id),
+                             row_of=lambda row: row.Notification)
+    return result, counter(db, query.with_only_columns(Notification.id).subquery())
 
 
 async def _unread(session: AsyncSession, actor: Principal) -> int:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from ..auth.passwords import hash_password
 from ..auth.principal import Principal
@@ -13,6 +14,7 @@ from ..db import Database
 from ..errors import BadInput, Forbidden
 from ..models import Membership, Organization, Role, User
 from ..models.tenancy import SYSTEM_ROLES
+from ..pagination import CountFn, Key, Keyset, Page, PageRequest, counter, read_page
 from . import audit
 from .tenancy import (
     clean_description,
@@ -92,14 +94,31 @@ async def _new_admin_user(session, email: str, password_hash: str | None, first_
 
 # --- reads ------------------------------------------------------------------------------------------
 
-async def organizations_of(db: Database, user_id: uuid.UUID, *, everything: bool = False) -> list[Organization]:
-    """Live, active organizations the user belongs to (all of them for `everything`: super admins)."""
+_BY_NAME = Keyset("name", (Key.text(Organization.name, "sort_name"), Key.id(Organization.id)))
+
+
+def _organizations_of(user_id: uuid.UUID, everything: bool) -> Select[Any]:
     query = select(Organization).where(Organization.deleted_at.is_(None), Organization.status == "ACTIVE")
     if not everything:
         query = query.join(Membership, Membership.organization_id == Organization.id).where(
             Membership.user_id == user_id, Membership.left_at.is_(None))
+    return query
+
+
+async def organizations_of(db: Database, user_id: uuid.UUID, *, everything: bool = False) -> list[Organization]:
+    """Live, active organizations the user belongs to (all of them for `everything`: super admins), by name."""
     async with db.reading() as session:
-        return list((await session.execute(query.order_by(Organization.name, Organization.id))).scalars())
+        query = _organizations_of(user_id, everything).order_by(*_BY_NAME.list_order())
+        return list((await session.execute(query)).scalars())
+
+
+async def organizations_page(db: Database, user_id: uuid.UUID, page: PageRequest, *,
+                             everything: bool = False) -> tuple[Page[Organization], CountFn]:
+    """A page of `organizations_of`, and their count."""
+    query = _organizations_of(user_id, everything)
+    result = await read_page(db, query, _BY_NAME, page, key_of=lambda row: (row.Organization.name, row.Organization.id),
+                             row_of=lambda row: row.Organization)
+    return result, counter(db, query.with_only_columns(Organization.id).subquery())
 
 
 async def organizations_by_ids(db: Database, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Organization]:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func
+from sqlalchemy import func, select
 
 from ..auth.principal import Principal
 from ..db import Database
 from ..errors import BadInput, Conflict
 from ..models import MemberRole, Role, User
 from ..models.tenancy import SYSTEM_ROLES
+from ..pagination import CountFn, Key, Keyset, Page, PageRequest
 from . import audit
 from .tenancy import (
     children_of_organizations,
@@ -20,9 +21,11 @@ from .tenancy import (
     clean_name,
     flush_unique,
     live_in_organization,
+    live_rows_page,
     member_user,
     require_org_admin,
     set_link,
+    users_page,
     users_through,
 )
 
@@ -74,3 +77,21 @@ async def roles_of(db: Database, organization_ids: Sequence[uuid.UUID]) -> dict[
 async def role_members(db: Database, role_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[User]]:
     """Members holding each custom role."""
     return await users_through(db, MemberRole, MemberRole.role_id, role_ids)
+
+
+# System roles first (ADMIN, EDITOR, VIEWER), then custom roles by name.
+_ROLES_ORDER = Keyset("roles", (
+    Key.flag(Role.is_system.is_(False), "custom"), Key.text(func.coalesce(Role.system_key, ""), "system_key"),
+    Key.text(func.lower(Role.name), "sort_name"), Key.id(Role.id),
+))
+
+
+async def roles_page(db: Database, organization_id: uuid.UUID, page: PageRequest) -> tuple[Page[Role], CountFn]:
+    """A page of the organization's live roles (system roles first), and their count."""
+    return await live_rows_page(db, Role, organization_id, _ROLES_ORDER, page)
+
+
+async def role_members_page(db: Database, role_id: uuid.UUID, page: PageRequest) -> tuple[Page[User], CountFn]:
+    """A page of the members holding a custom role by email, and their count."""
+    query = select(User).join(MemberRole, MemberRole.user_id == User.id).where(MemberRole.role_id == role_id)
+    return await users_page(db, query, page)

@@ -1,6 +1,6 @@
 """Search: live documents the viewer may see matching every given condition, newest first
-(created_at DESC, id DESC: what people look for is usually recent; a name order is one
-folder listing away). The listing itself is read as every document listing is (listings.py)."""
+(created_at DESC, id DESC: what people look for is usually recent) unless the client orders
+them otherwise. The listing itself is read as every document listing is (listings.py)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, func, literal, tuple_
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import func
 
 from .. import permissions
 from ..auth.principal import Principal
 from ..db import Database
 from ..errors import NotFound
 from ..models import Document, Folder
-from ..pagination import PageRequest, after_key
+from ..pagination import PageRequest, SortOrder
 from ..permissions import FOLDER, Actor
-from .listings import Listing, Relation, in_order, page_then_rows, read_listing, visible_documents
+from .listings import (
+    Listing,
+    Relation,
+    document_keyset,
+    in_order,
+    page_then_rows,
+    read_listing,
+    visible_documents,
+)
 from .validation import clean_content_types, clean_metadata, clean_search_text, clean_tags
 
 _metadata = Document.__table__.c.metadata
@@ -62,10 +69,13 @@ def _conditions(search: DocumentFilter) -> list[Any]:
     return where
 
 
+SEARCH_ORDER = SortOrder("CREATED_AT", descending=True)  # newest first
+
+
 async def search_documents(db: Database, actor: Principal, search: DocumentFilter, page: PageRequest, *,
-                           related: Iterable[Relation] = ()) -> Listing[Document]:
-    """Live documents the actor may VIEW matching every given condition, newest first, with the
-    `related` rows."""
+                           order: SortOrder = SEARCH_ORDER, related: Iterable[Relation] = ()) -> Listing[Document]:
+    """Live documents the actor may VIEW matching every given condition in `order` (newest first
+    by default), with the `related` rows."""
     who = Actor.of(actor)
     conditions = _conditions(search)
     if search.folder_id is not None:
@@ -73,14 +83,8 @@ async def search_documents(db: Database, actor: Principal, search: DocumentFilte
             found = await permissions.evaluate(session, who, [(FOLDER, search.folder_id)])
         if not found[(FOLDER, search.folder_id)].visible:
             raise NotFound("Folder not found")
-    visible = visible_documents(who, *conditions, sort_keys={"created_at": Document.created_at})
-    past_cursor = None
-    if (after := after_key(page, datetime.fromisoformat, uuid.UUID)) is not None:
-        cursor = tuple_(literal(after[0], DateTime(timezone=True)), literal(after[1], UUID(as_uuid=True)))
-        past_cursor = lambda c: tuple_(c.created_at, c.id) < cursor  # noqa: E731
+    keyset = document_keyset(order)
+    visible = visible_documents(who, *conditions, keyset=keyset)
     joins = in_order(related)
-    query = page_then_rows(visible, lambda c: [c.created_at.desc(), c.id.desc()], where=past_cursor,
-                           related=joins)
-    return await read_listing(db, query, visible, {}, page,
-                              key_of=lambda row: (row.Document.created_at.isoformat(), row.Document.id),
-                              related=joins)
+    query = page_then_rows(visible, keyset, page, related=joins)
+    return await read_listing(db, query, visible, {}, page, keyset, related=joins)

@@ -14,11 +14,12 @@ Rules (DESIGN "Access control", and the choices it leaves open):
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, literal, or_, select, tuple_
-from sqlalchemy.dialects.postgresql import UUID, distinct_on
+from sqlalchemy import Select, func, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,7 +31,7 @@ from ..events import publish
 from ..models import Document, Folder, Grant, Group, Role
 from ..models.base import utcnow
 from ..models.grants import SUBJECT_TYPES
-from ..pagination import CountFn, Page, PageRequest, make_page
+from ..pagination import CountFn, Key, Keyset, Page, PageRequest, counter, read_page
 from ..permissions import DOCUMENT, FOLDER, Access, Actor, Capability, Explanation, ResourceKey
 from . import audit
 from .tenancy import live_in_organization, member_user
@@ -206,19 +207,39 @@ async def revoke_share(db: Database, actor: Principal, *, share_id: uuid.UUID) -
 
 # --- reads ----------------------------------------------------------------------------------------
 
+_NEWEST_FIRST = Keyset("granted_at", (Key.time(Grant.granted_at, "granted_at"), Key.id(Grant.id)), descending=True)
+# A resource's shares: to users first, then to groups and roles, each by grant time.
+_SHARES_ORDER = Keyset("shares", (Key.flag(Grant.subject_type != "USER", "not_user"),
+                                  Key.time(Grant.granted_at, "granted_at"), Key.id(Grant.id)))
+
+
+def _unexpired_grants_on(kind: str, resource: Callable[[Any], Any]) -> Select[Any]:
+    """Unexpired grants whose resource (its folder or document column, by `kind`) meets `resource`."""
+    column = Grant.folder_id if kind == FOLDER else Grant.document_id
+    return select(Grant).where(resource(column), or_(Grant.expires_at.is_(None), Grant.expires_at > func.now()))
+
+
 async def live_grants_on(db: Database, kind: str, resource_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Grant]]:
     """Unexpired grants of each resource (USER first, then by grant time). The caller decides
     who may see them (SHARE or MANAGE on the resource)."""
-    column = Grant.folder_id if kind == FOLDER else Grant.document_id
-    query = (select(Grant)
-             .where(column.in_(resource_ids), or_(Grant.expires_at.is_(None), Grant.expires_at > func.now()))
-             .order_by(Grant.subject_type != "USER", Grant.granted_at, Grant.id))
+    query = (_unexpired_grants_on(kind, lambda column: column.in_(resource_ids))
+             .order_by(*_SHARES_ORDER.list_order()))
     async with db.reading() as session:
         rows = (await session.execute(query)).scalars().all()
     found: dict[uuid.UUID, list[Grant]] = {i: [] for i in resource_ids}
     for grant in rows:
         found[grant.folder_id if kind == FOLDER else grant.document_id].append(grant)
     return found
+
+
+async def grants_page(db: Database, kind: str, resource_id: uuid.UUID,
+                      page: PageRequest) -> tuple[Page[Grant], CountFn]:
+    """A page of `live_grants_on` one resource, and their count. The caller decides who may see
+    them."""
+    query = _unexpired_grants_on(kind, lambda column: column == resource_id)
+    result = await read_page(db, query, _SHARES_ORDER, page, key_of=lambda row: (
+        row.Grant.subject_type != "USER", row.Grant.granted_at, row.Grant.id), row_of=lambda row: row.Grant)
+    return result, counter(db, query.with_only_columns(Grant.id).subquery())
 
 
 async def visible_shares(db: Database, actor: Principal, share_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Grant]:
@@ -270,24 +291,9 @@ async def shared_with_me(db: Database, actor: Principal, page: PageRequest) -> t
         .order_by(resource_id, offered.c.subject_type != "USER", offered.c.granted_at.desc(), offered.c.id)
     ).subquery("entries")
     query = select(Grant).join(one_per_resource, one_per_resource.c.id == Grant.id)
-    after = page.after
-    if after is not None:
-        try:
-            granted_at, grant_id = datetime.fromisoformat(after[0]), uuid.UUID(after[1])
-        except (TypeError, ValueError, IndexError):
-            raise BadInput("Malformed cursor", argument="after") from None
-        query = query.where(tuple_(Grant.granted_at, Grant.id)
-                            < tuple_(literal(granted_at), literal(grant_id, UUID(as_uuid=True))))
-    query = query.order_by(Grant.granted_at.desc(), Grant.id.desc()).limit(page.first + 1)
-    async with db.reading() as session:
-        rows = list((await session.execute(query)).scalars())
-    result = make_page(rows, page, key_of=lambda g: (g.granted_at.isoformat(), g.id))
-
-    async def count() -> int:
-        async with db.reading() as session:
-            return (await session.execute(select(func.count()).select_from(one_per_resource))).scalar_one()
-
-    return result, count
+    result = await read_page(db, query, _NEWEST_FIRST, page, key_of=lambda row: (row.Grant.granted_at, row.Grant.id),
+                             row_of=lambda row: row.Grant)
+    return result, counter(db, one_per_resource)
 
 
 async def explain_access(db: Database, actor: Principal, resource: ResourceKey,

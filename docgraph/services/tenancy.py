@@ -24,6 +24,7 @@ from ..db import Database
 from ..errors import BadInput, Conflict, Forbidden, NotFound
 from ..models import Folder, Membership, User
 from ..models.tenancy import SYSTEM_ROLES
+from ..pagination import CountFn, Key, Keyset, Page, PageRequest, counter, read_page
 
 K = TypeVar("K")
 OrgUser = tuple[uuid.UUID, uuid.UUID]  # (organization id, user id)
@@ -215,3 +216,32 @@ async def users_through(db: Database, link: Any, key_column: Any,
     query = (select(key_column, User).join(User, User.id == link.user_id)
              .where(key_column.in_(keys)).order_by(func.lower(User.email), User.id))
     return await read_grouped(db, keys, query)
+
+
+# Users listed by email (case-insensitive), then id: members, group members, role holders,
+# department admins.
+USERS_BY_EMAIL = Keyset("email", (Key.text(func.lower(User.email), "sort_email"), Key.id(User.id)))
+
+
+async def users_page(db: Database, query: Select[Any], page: PageRequest) -> tuple[Page[User], CountFn]:
+    """A page of `query` (a select of User rows, filtered) by email, and its count."""
+    email = USERS_BY_EMAIL.keys[0]
+    result = await read_page(db, query.add_columns(email.labelled()), USERS_BY_EMAIL, page,
+                             key_of=lambda row: (row.sort_email, row.User.id), row_of=lambda row: row.User)
+    return result, counter(db, query.with_only_columns(User.id).subquery())
+
+
+def by_name(model: Any) -> Keyset:
+    """Departments and groups: by name (case-insensitive), then id."""
+    return Keyset("name", (Key.text(func.lower(model.name), "sort_name"), Key.id(model.id)))
+
+
+async def live_rows_page(db: Database, model: Any, organization_id: uuid.UUID, keyset: Keyset,
+                         page: PageRequest) -> tuple[Page[Any], CountFn]:
+    """A page of the live rows of a tenant table (departments, groups, roles) of one
+    organization, in `keyset` order, and their count."""
+    query = select(model, *(key.labelled() for key in keyset.keys[:-1])).where(
+        model.organization_id == organization_id, model.deleted_at.is_(None))
+    result = await read_page(db, query, keyset, page, key_of=lambda row: (*row[1:], row[0].id),
+                             row_of=lambda row: row[0])
+    return result, counter(db, query.with_only_columns(model.id).subquery())

@@ -9,16 +9,14 @@ documents deleted with their folder are not. Newest deletions first.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
-from sqlalchemy import DateTime, String, exists, literal, literal_column, select, tuple_, union_all
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import String, exists, literal_column, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..auth.principal import Principal
 from ..db import Database
 from ..models import Document, Folder
-from ..pagination import CountFn, Page, PageRequest, after_key, counter, fetch_page
+from ..pagination import CountFn, Key, Keyset, Page, PageRequest, counter, read_page
 
 
 def _entries(actor: Principal):
@@ -42,15 +40,16 @@ def _entries(actor: Principal):
     return union_all(folders, documents).subquery("trash")
 
 
+# Most recently deleted first. The keys are read from the trash's entries (folders and documents).
+_NEWEST_FIRST = Keyset("deleted_at", (Key.time(None, "deleted_at"), Key.id(None)), descending=True)
+
+
 async def list_trash(db: Database, actor: Principal,
                      page: PageRequest) -> tuple[Page[Folder | Document], CountFn]:
     entries = _entries(actor)
     query = select(entries.c.kind, entries.c.id, entries.c.deleted_at)
-    if (after := after_key(page, datetime.fromisoformat, uuid.UUID)) is not None:
-        query = query.where(tuple_(entries.c.deleted_at, entries.c.id) < tuple_(
-            literal(after[0], DateTime(timezone=True)), literal(after[1], UUID(as_uuid=True))))
-    query = query.order_by(entries.c.deleted_at.desc(), entries.c.id.desc())
-    result = await fetch_page(db, query, page, key_of=lambda row: (row.deleted_at.isoformat(), row.id))
+    result = await read_page(db, query, _NEWEST_FIRST, page, key_of=lambda row: (row.deleted_at, row.id),
+                             columns=entries.c)
     rows = await _rows(db, [row for _, row in result.items])
     result.items = [(cursor, rows[row.id]) for cursor, row in result.items]
     return result, counter(db, entries)

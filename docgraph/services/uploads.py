@@ -181,6 +181,24 @@ async def _check_open_sessions(session: AsyncSession, actor: Principal, limits: 
                                 f"some first", openUploads=held, limit=limit)
 
 
+async def resume_upload(db: Database, actor: Principal, *, storage: Storage,
+                        session_id: uuid.UUID) -> StartedUpload | None:
+    """The actor's own open upload session, with its part URLs issued again until it expires, so
+    a client that lost them can go on; None for anyone else's, a closed or an expired one."""
+    async with db.reading() as session:
+        row = await session.get(UploadSession, session_id)
+    now = utcnow()
+    if (row is None or row.user_id != actor.user_id or row.organization_id != actor.organization_id
+            or row.status != "OPEN" or row.expires_at <= now):
+        return None
+    if row.multipart_upload_id is None:
+        return StartedUpload(row, [])
+    seconds = max(1, int((row.expires_at - now).total_seconds()))
+    return StartedUpload(row, [await storage.presigned_part_url(row.staging_key, row.multipart_upload_id, number,
+                                                                expires_in=seconds)
+                               for number in range(1, part_count(row) + 1)])
+
+
 def _ensure_open(row: UploadSession, now: datetime | None = None) -> None:
     if row.status != "OPEN":
         raise Conflict(f"This upload session is {row.status.lower()}")

@@ -29,9 +29,9 @@ MAX_METADATA_BYTES = 16 * 1024
 MAX_METADATA_DEPTH = 16
 
 DEFAULT_MAX_DOCUMENT_SIZE = 500 * MiB
-# Sizes travel as GraphQL `Int` (32-bit signed) in the contract (fileSize, StartUploadInput.size):
-# a larger document could be stored but not described, so it is refused whatever the settings say.
-MAX_DOCUMENT_SIZE_CEILING = 2**31 - 1
+# Sizes travel as GraphQL `BigInt` (64-bit); the ceiling is the largest object S3 stores (5 TiB),
+# whatever the settings say.
+MAX_DOCUMENT_SIZE_CEILING = 5 * 2**40
 
 # How much of a file the type check looks at: puremagic matches signatures within the first
 # ~36 KiB and the last ~0.5 KiB of a file (puremagic.main.max_head / max_foot).

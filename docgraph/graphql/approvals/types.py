@@ -15,6 +15,7 @@ from ..documents.types import Document
 from ..enums import ApprovalAction, ApprovalStatus
 from ..folders.types import Folder
 from ..pagination import Node, node_id, shows
+from ..scalars import BigInt
 from ..sharing.types import load_resource
 from ..tenancy.types import User
 
@@ -32,7 +33,7 @@ class Approval(Node):
     comment: str | None = strawberry.field(description="The requester's comment (for REPLACE, the change comment).")
     reviewed_at: datetime | None = strawberry.field(description="When it was decided or cancelled.")
     review_comment: str | None = strawberry.field(description="The reviewer's comment on the decision.")
-    staged_file_size: int | None = strawberry.field(description="For REPLACE: the staged content's size.")
+    staged_file_size: BigInt | None = strawberry.field(description="For REPLACE: the staged content's size.")
     staged_content_type: str | None = strawberry.field(description="For REPLACE: the staged content's type.")
     staged_content_hash: str | None = strawberry.field(description="For REPLACE: SHA-256 of the staged content.")
 

@@ -7,10 +7,9 @@ from typing import Annotated
 import strawberry
 
 from ... import models
-from ...pagination import PageRequest
 from ...services import audit_log as audit_log_service
 from ..context import Info
-from ..pagination import After, Connection, First, to_connection
+from ..pagination import After, Before, Connection, First, Last, page_request, to_connection
 from .types import AuditLogEntry, AuditLogFilter
 
 
@@ -20,8 +19,9 @@ class Query:
                       description="The organization's audit log, newest first; organization admins only.")
     async def audit_log(self, info: Info, filter: Annotated[AuditLogFilter | None, strawberry.argument(
             description="Conditions the entries must meet; omit for all.")] = None,
-                        first: First = None, after: After = None) -> Connection[models.AuditLog]:
-        page = PageRequest.parse(first, after)
+                        first: First = None, after: After = None, last: Last = None,
+                        before: Before = None) -> Connection[models.AuditLog]:
+        page = page_request(first, after, last, before)
         audit_filter = filter.parse() if filter is not None else audit_log_service.AuditFilter()
         rows, count = await audit_log_service.list_entries(info.context.db, info.context.principal,
                                                            audit_filter, page)

@@ -14,7 +14,7 @@ import strawberry
 
 from ... import models
 from ...http import links
-from ...pagination import PageRequest
+from ...pagination import SortOrder
 from ...permissions import DOCUMENT, Access
 from ...services import approvals as approval_service
 from ...services import documents as document_service
@@ -22,9 +22,22 @@ from ...services import downloads
 from ...services.documents import lock_is_active
 from ...services.listings import Listing, Relation
 from ..context import Info, Later
-from ..enums import ApprovalStatus
-from ..pagination import After, Connection, First, Node, lazy_type, node_id, selects, shows, to_connection
-from ..scalars import JSON, Upload
+from ..enums import ApprovalStatus, DocumentOrderField, OrderDirection
+from ..pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    Node,
+    lazy_type,
+    node_id,
+    page_request,
+    selects,
+    shows,
+    to_connection,
+)
+from ..scalars import JSON, BigInt, Upload
 from ..tenancy.types import User
 
 # Types of domains that import this one.
@@ -68,7 +81,7 @@ class DocumentLock:
 class DocumentVersion(Node):
     id: strawberry.ID = node_id("DocumentVersion")
     version_number: int = strawberry.field(description="1 for the first upload, then 2, 3... with no gaps.")
-    file_size: int = strawberry.field(description="The content's size, in bytes.")
+    file_size: BigInt = strawberry.field(description="The content's size, in bytes.")
     content_type: str = strawberry.field(description="The content's media type, such as application/pdf.")
     content_hash: str = strawberry.field(description="SHA-256 of the content, hexadecimal.")
     change_comment: str | None = strawberry.field(description="What the uploader said changed in this version.")
@@ -117,7 +130,7 @@ class Document(Node):
     name: str = strawberry.field(description="The document's name, unique among the live documents of its folder.")
     description: str | None = strawberry.field(description="A free description of the document.")
     content_type: str = strawberry.field(description="The current version's media type, such as application/pdf.")
-    file_size: int = strawberry.field(description="The current version's size, in bytes.")
+    file_size: BigInt = strawberry.field(description="The current version's size, in bytes.")
     tags: list[str] = strawberry.field(description="Labels for finding the document (see search's tags filter).")
     metadata: JSON = strawberry.field(
         resolver=_metadata, description="A JSON object of the client's own fields (see search's metadata filter).")
@@ -143,9 +156,10 @@ class Document(Node):
 
     @strawberry.field(graphql_type=Connection[DocumentVersion], description="All versions, newest first.")
     @staticmethod
-    async def versions(root: models.Document, info: Info, first: First = None,
-                       after: After = None) -> Connection[models.DocumentVersion]:
-        page, count = await document_service.list_versions(info.context.db, root.id, PageRequest.parse(first, after))
+    async def versions(root: models.Document, info: Info, first: First = None, after: After = None,
+                       last: Last = None, before: Before = None) -> Connection[models.DocumentVersion]:
+        page, count = await document_service.list_versions(info.context.db, root.id,
+                                                           page_request(first, after, last, before))
         return to_connection(page, count)
 
     @strawberry.field(graphql_type=User, description="Who uploaded the first version.")
@@ -164,6 +178,15 @@ class Document(Node):
     async def shares(root: models.Document, info: Info) -> list[models.Grant]:
         return await info.context.loaders.shares_shown(DOCUMENT, root.id)
 
+    @strawberry.field(graphql_type=Connection[ShareRef],
+                      description="The document's live shares a page at a time (users first, then groups and roles, "
+                                  "each oldest first); empty unless the viewer may SHARE or MANAGE it.")
+    @staticmethod
+    async def shares_connection(root: models.Document, info: Info, first: First = None, after: After = None,
+                                last: Last = None, before: Before = None) -> Connection[models.Grant]:
+        return to_connection(*await info.context.loaders.shares_page_shown(
+            DOCUMENT, root.id, page_request(first, after, last, before)))
+
     @strawberry.field(description="A short-lived link to the current version's bytes; counts a download.")
     @staticmethod
     async def download_url(root: models.Document, info: Info) -> str:
@@ -175,9 +198,10 @@ class Document(Node):
     @staticmethod
     async def approvals(root: models.Document, info: Info, status: Annotated[ApprovalStatus | None, strawberry.argument(
             description="Only approvals in this status; omit for all.")] = None,
-                        first: First = None, after: After = None) -> Connection[models.Approval]:
+                        first: First = None, after: After = None, last: Last = None,
+                        before: Before = None) -> Connection[models.Approval]:
         page, count = await approval_service.list_approvals(
-            info.context.db, info.context.principal, PageRequest.parse(first, after),
+            info.context.db, info.context.principal, page_request(first, after, last, before),
             status=status.value if status is not None else None, document_id=root.id)
         return to_connection(page, count)
 
@@ -215,7 +239,20 @@ async def document_connection(info: Info, listing: Listing[models.Document]) -> 
     return to_connection(listing.page, listing.count)
 
 
+def sort_order(order: Any, default: SortOrder) -> SortOrder:
+    """A DocumentOrder or FolderOrder input as services take it; `default` when none was given."""
+    if order is None:
+        return default
+    return SortOrder(order.field.value, descending=order.direction == OrderDirection.DESC)
+
+
 # --- inputs and payloads -----------------------------------------------------------------------------
+
+@strawberry.input(description="An order for documents: a field and a direction.")
+class DocumentOrder:
+    field: DocumentOrderField = strawberry.field(description="What to order by.")
+    direction: OrderDirection = strawberry.field(description="Ascending or descending.")
+
 
 @strawberry.input(description="A new document from a file sent with the GraphQL multipart request.")
 class UploadDocumentInput:

@@ -11,7 +11,7 @@ from ...errors import NotFound
 from ...globalid import decode_as
 from ...services import folders as folder_service
 from ..context import Info
-from ..pagination import selects
+from ..pagination import After, Before, Connection, First, Last, page_request, selects, to_connection
 from .types import Folder
 
 
@@ -35,3 +35,11 @@ class Query:
                       description="Roots the viewer can enter: department roots it may view, then its My Drive.")
     async def drives(self, info: Info) -> list[models.Folder]:
         return await folder_service.list_drives(info.context.db, info.context.principal)
+
+    @strawberry.field(graphql_type=Connection[Folder],
+                      description="The drives of `drives` (department roots, then the viewer's My Drive), a page at "
+                                  "a time.")
+    async def drives_connection(self, info: Info, first: First = None, after: After = None, last: Last = None,
+                                before: Before = None) -> Connection[models.Folder]:
+        return to_connection(*await folder_service.drives_page(
+            info.context.db, info.context.principal, page_request(first, after, last, before)))

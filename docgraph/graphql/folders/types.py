@@ -7,18 +7,30 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
 from ... import models
-from ...pagination import PageRequest
 from ...permissions import FOLDER, Access
 from ...services import documents as document_service
 from ...services import folders as folder_service
 from ..context import Info, Later
-from ..documents.types import Document, document_connection, joined_relations
-from ..enums import DriveKind
-from ..pagination import After, Connection, First, Node, lazy_type, node_id, shows, to_connection
+from ..documents.types import Document, DocumentOrder, document_connection, joined_relations, sort_order
+from ..enums import DriveKind, FolderOrderField, OrderDirection
+from ..pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    Node,
+    lazy_type,
+    node_id,
+    page_request,
+    shows,
+    to_connection,
+)
 from ..tenancy.types import Department, User
 
 # Types of domains that import this one.
@@ -31,6 +43,12 @@ FolderRef = lazy_type("Folder", "docgraph.graphql.folders.types")
 
 def _drive(root: models.Folder) -> DriveKind:
     return DriveKind.ORGANIZATION if root.owner_type == "ORG" else DriveKind.PERSONAL
+
+
+@strawberry.input(description="An order for folders: a field and a direction.")
+class FolderOrder:
+    field: FolderOrderField = strawberry.field(description="What to order by.")
+    direction: OrderDirection = strawberry.field(description="Ascending or descending.")
 
 
 @strawberry.type(description="A folder of a drive: an organization drive (a department's) or a member's My Drive.")
@@ -78,22 +96,31 @@ class Folder(Node):
     def created_by(root: models.Folder, info: Info) -> Later[models.User | None]:
         return info.context.loaders.user.now_or_later(root.created_by)
 
-    @strawberry.field(graphql_type=Connection[FolderRef], description="Live subfolders the viewer may view, by name.")
+    @strawberry.field(graphql_type=Connection[FolderRef],
+                      description="Live subfolders the viewer may view, by name unless orderBy says otherwise.")
     @staticmethod
-    async def children(root: models.Folder, info: Info, first: First = None,
-                       after: After = None) -> Connection[models.Folder]:
-        request = PageRequest.parse(first, after)
-        page, count = await folder_service.list_children(info.context.db, info.context.principal, root.id, request)
+    async def children(root: models.Folder, info: Info,
+                       order_by: Annotated[FolderOrder | None, strawberry.argument(
+                           description="The order of the subfolders; by default by name, A to Z.")] = None,
+                       first: First = None, after: After = None, last: Last = None,
+                       before: Before = None) -> Connection[models.Folder]:
+        page, count = await folder_service.list_children(
+            info.context.db, info.context.principal, root.id, page_request(first, after, last, before),
+            order=sort_order(order_by, folder_service.CHILDREN_ORDER))
         return to_connection(page, count)
 
     @strawberry.field(graphql_type=Connection[Document],
-                      description="Live documents of the folder the viewer may view, by name.")
+                      description="Live documents of the folder the viewer may view, by name unless orderBy says "
+                                  "otherwise.")
     @staticmethod
-    async def documents(root: models.Folder, info: Info, first: First = None,
-                        after: After = None) -> Connection[models.Document]:
-        request = PageRequest.parse(first, after)
+    async def documents(root: models.Folder, info: Info,
+                        order_by: Annotated[DocumentOrder | None, strawberry.argument(
+                            description="The order of the documents; by default by name, A to Z.")] = None,
+                        first: First = None, after: After = None, last: Last = None,
+                        before: Before = None) -> Connection[models.Document]:
         listing = await document_service.list_folder_documents(
-            info.context.db, info.context.principal, root.id, request, related=joined_relations(info))
+            info.context.db, info.context.principal, root.id, page_request(first, after, last, before),
+            order=sort_order(order_by, document_service.FOLDER_DOCUMENTS_ORDER), related=joined_relations(info))
         return await document_connection(info, listing)
 
     @strawberry.field(graphql_type=PermissionsRef, description="What the viewer may do with the folder.")
@@ -107,6 +134,15 @@ class Folder(Node):
     async def shares(root: models.Folder, info: Info) -> list[models.Grant]:
         return await info.context.loaders.shares_shown(FOLDER, root.id)
 
+    @strawberry.field(graphql_type=Connection[ShareRef],
+                      description="The folder's live shares a page at a time (users first, then groups and roles, "
+                                  "each oldest first); empty unless the viewer may SHARE or MANAGE it.")
+    @staticmethod
+    async def shares_connection(root: models.Folder, info: Info, first: First = None, after: After = None,
+                                last: Last = None, before: Before = None) -> Connection[models.Grant]:
+        return to_connection(*await info.context.loaders.shares_page_shown(
+            FOLDER, root.id, page_request(first, after, last, before)))
+
     is_type_of = shows(models.Folder)
 
     @classmethod
@@ -115,6 +151,7 @@ class Folder(Node):
 
 
 # --- inputs and payloads -----------------------------------------------------------------------------
+
 
 @strawberry.input(description="A new folder inside a folder the viewer may CREATE in.")
 class CreateFolderInput:

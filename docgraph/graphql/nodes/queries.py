@@ -2,12 +2,12 @@
 
 Each Node type answers for itself through `resolve_node(info, uuid)` (None when the viewer may
 not see the row, or it belongs to another organization); these resolvers only decode IDs and
-dispatch, so loaders batch the lookups of `nodes` per type.
+dispatch, so loaders batch the lookups of `nodes` per type. `nodes` answers each ID on its own:
+a malformed one is null with an error at its index, and the others are still answered.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 import strawberry
@@ -23,13 +23,14 @@ from ..notifications.types import Notification
 from ..pagination import Node
 from ..sharing.types import Share
 from ..tenancy.types import Department, Group, Organization, Role, User
+from ..uploads.types import UploadSession
 
 MAX_NODES = 100
 
 # Every Node type, by the type name inside its global IDs.
 NODE_TYPES: dict[str, Any] = {cls.__name__: cls for cls in (
     User, Role, Department, Group, Organization, Folder, Document, DocumentVersion, Share, Approval,
-    Notification, AuditLogEntry,
+    Notification, AuditLogEntry, UploadSession,
 )}
 
 
@@ -55,12 +56,13 @@ class Query:
         return await _resolve(info, id)
 
     @strawberry.field(graphql_type=list[Node | None],
-                      description="Objects by ID, in order; null for each one the viewer may not see.")
+                      description="Objects by ID, in order; null for each one the viewer may not see, and null "
+                                  "with an error (its path ends with its index) for each malformed one.")
     async def nodes(self, info: Info, ids: Annotated[list[strawberry.ID], strawberry.argument(
             description=f"Up to {MAX_NODES} global IDs.")]) -> list[Any]:
         info.context.principal  # noqa: B018
         if len(ids) > MAX_NODES:
             raise BadInput(f"At most {MAX_NODES} ids", argument="ids")
-        for global_id in ids:  # every ID is checked before any lookup
-            _node_type(decode(global_id)[0], global_id)
-        return list(await asyncio.gather(*(_resolve(info, global_id) for global_id in ids)))
+        # One awaitable per entry: graphql-core completes them together (loaders batch them),
+        # and an entry that fails is null with its error at its own path (nodes.3).
+        return [_resolve(info, global_id) for global_id in ids]

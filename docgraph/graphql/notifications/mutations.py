@@ -20,7 +20,8 @@ class Mutation:
             input: Annotated[MarkNotificationsReadInput, strawberry.argument(
                 description="Which notifications: some ids, or all.")],
     ) -> MarkNotificationsReadPayload:
-        ids = None if input.ids is None else [decode_as(i, "Notification") for i in input.ids]
+        given = input.ids if input.ids is not strawberry.UNSET else None  # @oneOf: ids or all, never null
+        ids = None if given is None else [decode_as(i, "Notification") for i in given]
         unread = await notification_service.mark_read(info.context.db, info.context.principal, ids=ids,
-                                                      all=bool(input.all))
+                                                      all=input.all is True)
         return MarkNotificationsReadPayload(unread_count=unread)

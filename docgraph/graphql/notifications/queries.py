@@ -7,10 +7,9 @@ from typing import Annotated
 import strawberry
 
 from ... import models
-from ...pagination import PageRequest
 from ...services import notifications as notification_service
 from ..context import Info
-from ..pagination import After, Connection, First, to_connection
+from ..pagination import After, Before, Connection, First, Last, page_request, to_connection
 from .types import Notification
 
 
@@ -19,8 +18,9 @@ class Query:
     @strawberry.field(graphql_type=Connection[Notification], description="The viewer's notifications, newest first.")
     async def notifications(self, info: Info, unread_only: Annotated[bool | None, strawberry.argument(
             description="True: only notifications not marked read.")] = None,
-                            first: First = None, after: After = None) -> Connection[models.Notification]:
-        page = PageRequest.parse(first, after)
+                            first: First = None, after: After = None, last: Last = None,
+                            before: Before = None) -> Connection[models.Notification]:
+        page = page_request(first, after, last, before)
         rows, count = await notification_service.list_notifications(
             info.context.db, info.context.principal, unread_only=bool(unread_only), page=page)
         return to_connection(rows, count)

@@ -53,10 +53,11 @@ class Notification(Node):
         return await info.context.loaders.notification.load(row_id)
 
 
-@strawberry.input(description="Which notifications to mark read: some by id, or all.")
+@strawberry.input(one_of=True, description="Which notifications to mark read: exactly one of ids or all.")
 class MarkNotificationsReadInput:
-    ids: list[strawberry.ID] | None = strawberry.field(default=None, description="Your notifications to mark read.")
-    all: bool | None = strawberry.field(default=None, description="Mark all your notifications read.")
+    ids: list[strawberry.ID] | None = strawberry.field(
+        default=strawberry.UNSET, description="Your notifications to mark read (at most 100).")
+    all: bool | None = strawberry.field(default=strawberry.UNSET, description="true: mark all your notifications read.")
 
 
 @strawberry.type(description="The viewer's inbox after marking notifications read.")

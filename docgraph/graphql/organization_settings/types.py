@@ -8,6 +8,7 @@ import strawberry
 from ...services.organization_settings import POLICY_ACTIONS, PolicyAction
 from ...services.organization_settings import OrganizationSettings as Settings
 from ..enums import ApprovalPolicyAction
+from ..scalars import BigInt
 
 
 def _approval_policy(root: Settings) -> list[PolicyAction]:
@@ -20,8 +21,8 @@ class OrganizationSettings:
         resolver=_approval_policy, graphql_type=list[ApprovalPolicyAction],
         description="Actions that wait for a reviewer when someone who is not one attempts them.")
     trash_retention_days: int = strawberry.field(description="Days deleted items stay restorable.")
-    max_document_size: int = strawberry.field(description="Largest accepted document, in bytes.")
-    storage_quota: int | None = strawberry.field(
+    max_document_size: BigInt = strawberry.field(description="Largest accepted document, in bytes.")
+    storage_quota: BigInt | None = strawberry.field(
         description="Bytes of stored content the organization may use; null: unlimited.")
 
     @strawberry.field(graphql_type=list[str], description="Media types documents may have, such as application/pdf.")
@@ -36,9 +37,9 @@ class UpdateOrganizationSettingsInput:
         default=strawberry.UNSET, description="The actions that wait for a reviewer (the whole list).")
     trash_retention_days: int | None = strawberry.field(
         default=strawberry.UNSET, description="Days deleted items stay restorable before they are purged.")
-    max_document_size: int | None = strawberry.field(
+    max_document_size: BigInt | None = strawberry.field(
         default=strawberry.UNSET, description="Largest accepted document, in bytes.")
-    storage_quota: int | None = strawberry.field(
+    storage_quota: BigInt | None = strawberry.field(
         default=strawberry.UNSET, description="Bytes of stored content the organization may use; null: unlimited.")
     allowed_content_types: list[str] | None = strawberry.field(
         default=strawberry.UNSET, description="Media types documents may have (the whole list).")

@@ -8,10 +8,9 @@ import strawberry
 
 from ... import models, permissions
 from ...globalid import decode_as
-from ...pagination import PageRequest
 from ...services import sharing as sharing_service
 from ..context import Info
-from ..pagination import After, Connection, First, to_connection
+from ..pagination import After, Before, Connection, First, Last, page_request, to_connection
 from .resources import resource_key
 from .types import AccessExplanation, Share
 
@@ -20,8 +19,9 @@ from .types import AccessExplanation, Share
 class Query:
     @strawberry.field(graphql_type=Connection[Share],
                       description="Folders and documents shared with the viewer or its groups, newest first.")
-    async def shared_with_me(self, info: Info, first: First = None, after: After = None) -> Connection[models.Grant]:
-        request = PageRequest.parse(first, after)
+    async def shared_with_me(self, info: Info, first: First = None, after: After = None, last: Last = None,
+                             before: Before = None) -> Connection[models.Grant]:
+        request = page_request(first, after, last, before)
         page, count = await sharing_service.shared_with_me(info.context.db, info.context.principal, request)
         return to_connection(page, count)
 

@@ -16,13 +16,27 @@ import strawberry
 
 from ... import models
 from ...auth.principal import Principal
-from ...pagination import PageRequest
+from ...services import departments as department_service
+from ...services import groups as group_service
 from ...services import members as member_service
 from ...services import organizations as organization_service
+from ...services import roles as role_service
 from ...services.tenancy import require_current_organization
 from ..context import Info, Later
 from ..enums import OrganizationStatus, SystemRole
-from ..pagination import After, Connection, First, Node, lazy_type, node_id, shows, to_connection
+from ..pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    Node,
+    lazy_type,
+    node_id,
+    page_request,
+    shows,
+    to_connection,
+)
 
 # Types of domains that import this one.
 FolderRef = lazy_type("Folder", "docgraph.graphql.folders.types")
@@ -93,10 +107,19 @@ class Role(Node):
     is_system: bool = strawberry.field(description="True for ADMIN, EDITOR and VIEWER, which cannot be changed.")
 
     @strawberry.field(graphql_type=list[User],
-                      description="Members holding this custom role (system roles: see User.systemRole).")
+                      description="Members holding this custom role (system roles: see User.systemRole); all of "
+                                  "them at once: membersConnection pages through many.")
     @staticmethod
     def members(root: models.Role, info: Info) -> Later[list[models.User]]:
         return info.context.loaders.role_members.load(root.id)
+
+    @strawberry.field(graphql_type=Connection[User],
+                      description="Members holding this custom role, by email, a page at a time.")
+    @staticmethod
+    async def members_connection(root: models.Role, info: Info, first: First = None, after: After = None,
+                                 last: Last = None, before: Before = None) -> Connection[models.User]:
+        return to_connection(*await role_service.role_members_page(
+            info.context.db, root.id, page_request(first, after, last, before)))
 
     is_type_of = shows(models.Role)
 
@@ -117,10 +140,18 @@ class Department(Node):
         return info.context.loaders.folder.load(root.root_folder_id)  # type: ignore[arg-type]
 
     @strawberry.field(graphql_type=list[User],
-                      description="The department's admins: they have full access to everything in its drive.")
+                      description="The department's admins: they have full access to everything in its drive. "
+                                  "All of them at once: adminsConnection pages through many.")
     @staticmethod
     def admins(root: models.Department, info: Info) -> Later[list[models.User]]:
         return info.context.loaders.department_admins.load(root.id)
+
+    @strawberry.field(graphql_type=Connection[User], description="The department's admins, by email, a page at a time.")
+    @staticmethod
+    async def admins_connection(root: models.Department, info: Info, first: First = None, after: After = None,
+                                last: Last = None, before: Before = None) -> Connection[models.User]:
+        return to_connection(*await department_service.department_admins_page(
+            info.context.db, root.id, page_request(first, after, last, before)))
 
     is_type_of = shows(models.Department)
 
@@ -141,10 +172,18 @@ class Group(Node):
             return None
         return await info.context.loaders.department.load(root.department_id)
 
-    @strawberry.field(graphql_type=list[User], description="The group's members.")
+    @strawberry.field(graphql_type=list[User],
+                      description="The group's members, all at once: membersConnection pages through many.")
     @staticmethod
     def members(root: models.Group, info: Info) -> Later[list[models.User]]:
         return info.context.loaders.group_members.load(root.id)
+
+    @strawberry.field(graphql_type=Connection[User], description="The group's members, by email, a page at a time.")
+    @staticmethod
+    async def members_connection(root: models.Group, info: Info, first: First = None, after: After = None,
+                                 last: Last = None, before: Before = None) -> Connection[models.User]:
+        return to_connection(*await group_service.group_members_page(
+            info.context.db, root.id, page_request(first, after, last, before)))
 
     is_type_of = shows(models.Group)
 
@@ -162,32 +201,65 @@ class Organization(Node):
     status: OrganizationStatus = strawberry.field(description="Whether its members may sign in to it.")
     created_at: datetime = strawberry.field(description="When the organization was created.")
 
-    @strawberry.field(graphql_type=list[Department], description="The organization's departments, by name.")
+    @strawberry.field(graphql_type=list[Department],
+                      description="The organization's departments by name, all at once: departmentsConnection "
+                                  "pages through many.")
     @staticmethod
     async def departments(root: models.Organization, info: Info) -> list[models.Department]:
         require_current_organization(info.context.principal, root.id)
         return await info.context.loaders.departments_of_organization.load(root.id)
 
-    @strawberry.field(graphql_type=list[Group], description="The organization's groups, by name.")
+    @strawberry.field(graphql_type=Connection[Department],
+                      description="The organization's departments, by name, a page at a time.")
+    @staticmethod
+    async def departments_connection(root: models.Organization, info: Info, first: First = None,
+                                     after: After = None, last: Last = None,
+                                     before: Before = None) -> Connection[models.Department]:
+        require_current_organization(info.context.principal, root.id)
+        return to_connection(*await department_service.departments_page(
+            info.context.db, root.id, page_request(first, after, last, before)))
+
+    @strawberry.field(graphql_type=list[Group],
+                      description="The organization's groups by name, all at once: groupsConnection pages through "
+                                  "many.")
     @staticmethod
     async def groups(root: models.Organization, info: Info) -> list[models.Group]:
         require_current_organization(info.context.principal, root.id)
         return await info.context.loaders.groups_of_organization.load(root.id)
 
-    @strawberry.field(graphql_type=list[Role], description="The organization's roles: system roles, then custom ones.")
+    @strawberry.field(graphql_type=Connection[Group],
+                      description="The organization's groups, by name, a page at a time.")
+    @staticmethod
+    async def groups_connection(root: models.Organization, info: Info, first: First = None, after: After = None,
+                                last: Last = None, before: Before = None) -> Connection[models.Group]:
+        require_current_organization(info.context.principal, root.id)
+        return to_connection(*await group_service.groups_page(
+            info.context.db, root.id, page_request(first, after, last, before)))
+
+    @strawberry.field(graphql_type=list[Role],
+                      description="The organization's roles (system roles, then custom ones by name), all at once: "
+                                  "rolesConnection pages through many.")
     @staticmethod
     async def roles(root: models.Organization, info: Info) -> list[models.Role]:
         require_current_organization(info.context.principal, root.id)
         return await info.context.loaders.roles_of_organization.load(root.id)
 
+    @strawberry.field(graphql_type=Connection[Role],
+                      description="The organization's roles (system roles, then custom ones by name), a page at a "
+                                  "time.")
+    @staticmethod
+    async def roles_connection(root: models.Organization, info: Info, first: First = None, after: After = None,
+                               last: Last = None, before: Before = None) -> Connection[models.Role]:
+        require_current_organization(info.context.principal, root.id)
+        return to_connection(*await role_service.roles_page(
+            info.context.db, root.id, page_request(first, after, last, before)))
+
     @strawberry.field(graphql_type=Connection[User], description="Live members, ordered by email.")
     @staticmethod
-    async def members(root: models.Organization, info: Info, first: First = None,
-                      after: After = None) -> Connection[models.User]:
-        request = PageRequest.parse(first, after)
-        db = info.context.db
-        page = await member_service.list_members(db, info.context.principal, root.id, request)
-        return to_connection(page, lambda: member_service.count_members(db, root.id))
+    async def members(root: models.Organization, info: Info, first: First = None, after: After = None,
+                      last: Last = None, before: Before = None) -> Connection[models.User]:
+        return to_connection(*await member_service.list_members(
+            info.context.db, info.context.principal, root.id, page_request(first, after, last, before)))
 
     is_type_of = shows(models.Organization)
 
@@ -220,11 +292,20 @@ class Viewer:
         return await info.context.loaders.organization.load(root.organization_id)
 
     @strawberry.field(graphql_type=list[Organization],
-                      description="Organizations the viewer can switch to (every live one for super admins).")
+                      description="Organizations the viewer can switch to (every live one for super admins), by "
+                                  "name, all at once: organizationsConnection pages through many.")
     @staticmethod
     async def organizations(root: Principal, info: Info) -> list[models.Organization]:
         return await organization_service.organizations_of(info.context.db, root.user_id,
                                                            everything=root.is_super_admin)
+
+    @strawberry.field(graphql_type=Connection[Organization],
+                      description="Organizations the viewer can switch to, by name, a page at a time.")
+    @staticmethod
+    async def organizations_connection(root: Principal, info: Info, first: First = None, after: After = None,
+                                       last: Last = None, before: Before = None) -> Connection[models.Organization]:
+        return to_connection(*await organization_service.organizations_page(
+            info.context.db, root.user_id, page_request(first, after, last, before), everything=root.is_super_admin))
 
     @strawberry.field(graphql_type=FolderRef | None,
                       description="The viewer's My Drive root in the current organization.")

@@ -6,10 +6,9 @@ from typing import Annotated
 
 import strawberry
 
-from ... import globalid
 from ...globalid import decode_as
-from ...http import links
 from ...services import uploads as upload_service
+from ...services.uploads import StartedUpload
 from ..context import Info
 from ..documents.mutations import document_payload
 from ..documents.types import DocumentPayload
@@ -18,35 +17,27 @@ from .types import (
     CancelUploadPayload,
     CompleteUploadInput,
     StartUploadInput,
-    UploadPart,
     UploadSession,
 )
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Open an upload session; PUT each part to its URL, then completeUpload.")
+    @strawberry.mutation(graphql_type=UploadSession,
+                         description="Open an upload session; PUT each part to its URL, then completeUpload.")
     async def start_upload(
             self, info: Info,
             input: Annotated[StartUploadInput, strawberry.argument(
                 description="The target folder or document, and the file's name, type and size.")],
-    ) -> UploadSession:
+    ) -> StartedUpload:
         context = info.context
-        started = await upload_service.start_upload(
+        return await upload_service.start_upload(
             context.db, context.principal, storage=context.services.storage,
             folder_id=decode_as(input.folder_id, "Folder") if input.folder_id is not None else None,
             document_id=decode_as(input.document_id, "Document") if input.document_id is not None else None,
             file_name=input.file_name, content_type=input.content_type, size=input.size, sha256=input.sha256,
             part_size=context.settings.upload_part_size, ttl_seconds=context.settings.upload_session_ttl,
             limits=upload_service.OpenLimits.of(context.settings))
-        row = started.session
-        parts = [
-            UploadPart(part_number=number, url=url or links.part_url(
-                context.settings, context.request, row.id, row.user_id, number, expires_at=row.expires_at))
-            for number, url in enumerate(started.part_urls, 1)
-        ]
-        return UploadSession(id=strawberry.ID(globalid.encode("UploadSession", row.id)), part_size=row.part_size,
-                             parts=parts, expires_at=row.expires_at)
 
     @strawberry.mutation(description="Assemble and verify the parts, then create the document or version.")
     async def complete_upload(
